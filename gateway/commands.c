@@ -1,0 +1,489 @@
+/* commands.c - the subcommands of the jianfu binary other than serve. */
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "gateway/gateway.h"
+#include "gateway/password.h"
+#include "privacy/keyring.h"
+#include "store/admin.h"
+#include "store/db.h"
+#include "store/migrate.h"
+#include "store/overdue.h"
+#include "triage/calendar.h"
+#include "webhook/form.h"
+#include "webhook/twilio.h"
+
+#define MAX_ALIASES 32
+
+/* Options are "--name value" pairs; this finds the value of one, checking that it has one.
+ * *i is advanced past the value. */
+static const char *take_value(int argc, char **argv, int *i, const char *cmd)
+{
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "jianfu %s: option %s needs a value\n", cmd, argv[*i]);
+        return NULL;
+    }
+    (*i)++;
+    return argv[*i];
+}
+
+static int unknown_option(const char *cmd, const char *opt)
+{
+    fprintf(stderr, "jianfu %s: unknown option '%s' (see `jianfu --help`)\n", cmd, opt);
+    return JF_EXIT_USAGE;
+}
+
+/* Load configuration and open a database connection for a command-line tool. */
+static int open_db(const char *cmd, jf_config *cfg, PGconn **conn)
+{
+    char msg[512] = "";
+    *conn = NULL;
+    if (jf_config_load(cfg, msg, sizeof msg)) {
+        fprintf(stderr, "jianfu %s: %s\n", cmd, msg);
+        return JF_EXIT_USAGE;
+    }
+    if (!cfg->database_url) {
+        fprintf(stderr,
+                "jianfu %s: JIANFU_DATABASE_URL is not set; set it to a libpq connection "
+                "string, e.g. postgresql://jianfu@localhost/jianfu\n",
+                cmd);
+        jf_config_free(cfg);
+        return JF_EXIT_USAGE;
+    }
+    if (jf_store_connect(cfg->database_url, conn, msg, sizeof msg)) {
+        fprintf(stderr, "jianfu %s: cannot connect to the database: %s\n", cmd, msg);
+        jf_config_free(cfg);
+        return JF_EXIT_FAIL;
+    }
+    return JF_EXIT_OK;
+}
+
+/* Tools other than migrate work only on a schema that matches the binary. */
+static int check_schema(const char *cmd, PGconn *conn)
+{
+    char msg[512] = "";
+    if (jf_store_schema_check(conn, msg, sizeof msg)) {
+        fprintf(stderr, "jianfu %s: %s\n", cmd, msg);
+        return JF_EXIT_FAIL;
+    }
+    return JF_EXIT_OK;
+}
+
+int jf_cmd_migrate(int argc, char **argv)
+{
+    jf_config cfg;
+    PGconn *conn = NULL;
+    char msg[1024] = "";
+    int applied = 0;
+
+    if (argc > 1)
+        return unknown_option("migrate", argv[1]);
+    int rc = open_db("migrate", &cfg, &conn);
+    if (rc)
+        return rc;
+    if (jf_store_migrate(conn, &applied, msg, sizeof msg)) {
+        fprintf(stderr, "jianfu migrate: %s\n", msg);
+        rc = JF_EXIT_FAIL;
+    } else {
+        printf("schema at version %d (%d migration%s applied)\n", jf_store_schema_target(),
+               applied, applied == 1 ? "" : "s");
+    }
+    PQfinish(conn);
+    jf_config_free(&cfg);
+    return rc;
+}
+
+int jf_cmd_keygen(int argc, char **argv)
+{
+    const char *out = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--out") == 0) {
+            out = take_value(argc, argv, &i, "keygen");
+            if (!out)
+                return JF_EXIT_USAGE;
+        } else {
+            return unknown_option("keygen", argv[i]);
+        }
+    }
+    if (!out) {
+        fprintf(stderr, "jianfu keygen: --out FILE is required\n");
+        return JF_EXIT_USAGE;
+    }
+    jf_err err = jf_privacy_keygen(out);
+    if (err == JF_ERR_EXISTS) {
+        fprintf(stderr, "jianfu keygen: %s already exists; refusing to overwrite keys\n", out);
+        return JF_EXIT_FAIL;
+    }
+    if (err) {
+        fprintf(stderr, "jianfu keygen: cannot write %s: %s\n", out, jf_strerror(err));
+        return JF_EXIT_FAIL;
+    }
+    printf("wrote %s (mode 0600); keep it outside the database and its backups\n", out);
+    return JF_EXIT_OK;
+}
+
+int jf_cmd_due(int argc, char **argv)
+{
+    const char *from = NULL, *days = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char **dst = strcmp(argv[i], "--from") == 0           ? &from
+                           : strcmp(argv[i], "--working-days") == 0 ? &days
+                                                                    : NULL;
+        if (!dst)
+            return unknown_option("due", argv[i]);
+        *dst = take_value(argc, argv, &i, "due");
+        if (!*dst)
+            return JF_EXIT_USAGE;
+    }
+    if (!from || !days) {
+        fprintf(stderr, "jianfu due: --from RFC3339 and --working-days N are required\n");
+        return JF_EXIT_USAGE;
+    }
+    int64_t t = 0, due = 0;
+    unsigned n = 0;
+    if (jf_clock_parse_rfc3339(from, &t)) {
+        fprintf(stderr, "jianfu due: --from must be RFC 3339, e.g. 2026-10-09T10:00:00+08:00\n");
+        return JF_EXIT_USAGE;
+    }
+    if (jf_config_parse_uint(days, 1, JF_TRIAGE_MAX_WORKING_DAYS, &n) ||
+        jf_triage_due(t, (int)n, &due)) {
+        fprintf(stderr, "jianfu due: --working-days must be a whole number from 1 to %d\n",
+                JF_TRIAGE_MAX_WORKING_DAYS);
+        return JF_EXIT_USAGE;
+    }
+    char out[JF_RFC3339_LEN];
+    jf_clock_format_cst(due, out);
+    printf("%s\n", out);
+    jf_date d = jf_clock_civil_from_days(jf_clock_cst_day(due));
+    if (!jf_triage_calendar_year_known(d.y) ||
+        !jf_triage_calendar_year_known(jf_clock_civil_from_days(jf_clock_cst_day(t)).y))
+        fprintf(stderr, "jianfu due: warning: no official holiday notice loaded for part of "
+                        "this period; counted Monday to Friday there\n");
+    return JF_EXIT_OK;
+}
+
+int jf_cmd_dept(int argc, char **argv)
+{
+    const char *code = NULL, *name = NULL, *parent = NULL;
+    const char *aliases[MAX_ALIASES];
+    int naliases = 0;
+
+    if (argc < 2 || strcmp(argv[1], "add") != 0) {
+        fprintf(stderr, "usage: jianfu dept add --code CODE --name NAME [--parent CODE] "
+                        "[--alias ALIAS]...\n");
+        return JF_EXIT_USAGE;
+    }
+    for (int i = 2; i < argc; i++) {
+        const char *v;
+        if (strcmp(argv[i], "--code") == 0 || strcmp(argv[i], "--name") == 0 ||
+            strcmp(argv[i], "--parent") == 0 || strcmp(argv[i], "--alias") == 0) {
+            const char *opt = argv[i];
+            v = take_value(argc, argv, &i, "dept add");
+            if (!v)
+                return JF_EXIT_USAGE;
+            if (strcmp(opt, "--code") == 0)
+                code = v;
+            else if (strcmp(opt, "--name") == 0)
+                name = v;
+            else if (strcmp(opt, "--parent") == 0)
+                parent = v;
+            else if (naliases < MAX_ALIASES)
+                aliases[naliases++] = v;
+            else {
+                fprintf(stderr, "jianfu dept add: at most %d aliases\n", MAX_ALIASES);
+                return JF_EXIT_USAGE;
+            }
+        } else {
+            return unknown_option("dept add", argv[i]);
+        }
+    }
+    if (!code || !name) {
+        fprintf(stderr, "jianfu dept add: --code and --name are required\n");
+        return JF_EXIT_USAGE;
+    }
+
+    jf_config cfg;
+    PGconn *conn = NULL;
+    char msg[512] = "";
+    int rc = open_db("dept add", &cfg, &conn);
+    if (rc)
+        return rc;
+    rc = check_schema("dept add", conn);
+    if (!rc) {
+        jf_err err = jf_store_dept_add(conn, code, name, parent, aliases, naliases, msg,
+                                       sizeof msg);
+        if (err) {
+            fprintf(stderr, "jianfu dept add: %s\n", msg);
+            rc = err == JF_ERR_DB_UNAVAILABLE || err == JF_ERR_DB ? JF_EXIT_FAIL
+                                                                  : JF_EXIT_USAGE;
+        } else {
+            printf("department %s added\n", code);
+        }
+    }
+    PQfinish(conn);
+    jf_config_free(&cfg);
+    return rc;
+}
+
+/* Read the password from the first line of stdin, bounded. */
+static int read_password(char *buf, size_t sz)
+{
+    if (!fgets(buf, (int)sz, stdin)) {
+        fprintf(stderr, "jianfu user add: the password is read from standard input; got none\n");
+        return JF_EXIT_USAGE;
+    }
+    size_t n = strcspn(buf, "\r\n");
+    if (buf[n] == '\0' && n == sz - 1) {
+        fprintf(stderr, "jianfu user add: password longer than %zu bytes\n", sz - 2);
+        return JF_EXIT_USAGE;
+    }
+    buf[n] = '\0';
+    if (n < JF_PASSWORD_MIN_LEN) {
+        fprintf(stderr, "jianfu user add: password must be at least %d characters\n",
+                JF_PASSWORD_MIN_LEN);
+        return JF_EXIT_USAGE;
+    }
+    return JF_EXIT_OK;
+}
+
+static const char *const roles[] = {"liaison", "coordinator", "inspector", "admin"};
+
+int jf_cmd_user(int argc, char **argv)
+{
+    const char *login = NULL, *role = NULL, *dept = NULL;
+    if (argc < 2 || strcmp(argv[1], "add") != 0) {
+        fprintf(stderr, "usage: jianfu user add --login LOGIN --role "
+                        "liaison|coordinator|inspector|admin [--dept CODE] < password\n");
+        return JF_EXIT_USAGE;
+    }
+    for (int i = 2; i < argc; i++) {
+        const char **dst = strcmp(argv[i], "--login") == 0  ? &login
+                           : strcmp(argv[i], "--role") == 0 ? &role
+                           : strcmp(argv[i], "--dept") == 0 ? &dept
+                                                            : NULL;
+        if (!dst)
+            return unknown_option("user add", argv[i]);
+        *dst = take_value(argc, argv, &i, "user add");
+        if (!*dst)
+            return JF_EXIT_USAGE;
+    }
+    if (!login || !role) {
+        fprintf(stderr, "jianfu user add: --login and --role are required\n");
+        return JF_EXIT_USAGE;
+    }
+    bool role_ok = false;
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+        role_ok = role_ok || strcmp(role, roles[i]) == 0;
+    if (!role_ok) {
+        fprintf(stderr, "jianfu user add: --role must be liaison, coordinator, inspector or admin\n");
+        return JF_EXIT_USAGE;
+    }
+    if (strcmp(role, "liaison") == 0 && !dept) {
+        fprintf(stderr, "jianfu user add: a liaison needs --dept CODE\n");
+        return JF_EXIT_USAGE;
+    }
+
+    char password[JF_PASSWORD_MAX_LEN + 2];
+    char hash[JF_PASSWORD_HASH_MAX];
+    int rc = read_password(password, sizeof password);
+    if (rc)
+        goto out_wipe;
+    if (jf_gateway_password_hash(password, hash)) {
+        fprintf(stderr, "jianfu user add: could not hash the password\n");
+        rc = JF_EXIT_FAIL;
+        goto out_wipe;
+    }
+
+    jf_config cfg;
+    PGconn *conn = NULL;
+    char msg[512] = "";
+    rc = open_db("user add", &cfg, &conn);
+    if (rc)
+        goto out_wipe;
+    rc = check_schema("user add", conn);
+    if (!rc) {
+        jf_err err = jf_store_user_add(conn, login, role, dept, hash, msg, sizeof msg);
+        if (err) {
+            fprintf(stderr, "jianfu user add: %s\n", msg);
+            rc = err == JF_ERR_DB_UNAVAILABLE || err == JF_ERR_DB ? JF_EXIT_FAIL
+                                                                  : JF_EXIT_USAGE;
+        } else {
+            printf("user %s (%s) added\n", login, role);
+        }
+    }
+    PQfinish(conn);
+    jf_config_free(&cfg);
+out_wipe:
+    jf_crypto_zeroize(password, sizeof password);
+    jf_crypto_zeroize(hash, sizeof hash);
+    return rc;
+}
+
+typedef struct {
+    int64_t at;
+    bool csv;
+    json_t *rows;
+    int count;
+} overdue_ctx;
+
+/* CSV field quoting per RFC 4180: quote when needed, double the quotes. */
+static void csv_field(const char *s, bool last)
+{
+    if (!s)
+        s = "";
+    if (strpbrk(s, ",\"\r\n")) {
+        putchar('"');
+        for (; *s; s++) {
+            if (*s == '"')
+                putchar('"');
+            putchar(*s);
+        }
+        putchar('"');
+    } else {
+        fputs(s, stdout);
+    }
+    putchar(last ? '\n' : ',');
+}
+
+static int overdue_row(const jf_store_overdue_row *row, void *arg)
+{
+    overdue_ctx *ctx = arg;
+    char due[JF_RFC3339_LEN], received[JF_RFC3339_LEN], days[16];
+    jf_clock_format_cst(row->due, due);
+    jf_clock_format_cst(row->received_at, received);
+    int wd = jf_triage_working_days_after(row->due, ctx->at);
+    ctx->count++;
+    if (ctx->csv) {
+        snprintf(days, sizeof days, "%d", wd);
+        csv_field(row->code, false);
+        csv_field(row->dept_code, false);
+        csv_field(row->dept_name, false);
+        csv_field(row->category, false);
+        csv_field(row->channel_kind, false);
+        csv_field(row->status, false);
+        csv_field(row->deadline, false);
+        csv_field(received, false);
+        csv_field(due, false);
+        csv_field(days, true);
+        return 0;
+    }
+    json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s, s:s, s:s, s:i}", "code",
+                          row->code, "department", row->dept_code, "department_name",
+                          row->dept_name, "category", row->category, "channel",
+                          row->channel_kind, "status", row->status, "deadline", row->deadline,
+                          "received_at", received, "due", due, "working_days_overdue", wd);
+    if (!o || json_array_append_new(ctx->rows, o))
+        return 1;
+    return 0;
+}
+
+int jf_cmd_overdue(int argc, char **argv)
+{
+    const char *at = NULL, *dept = NULL, *format = "json";
+    for (int i = 1; i < argc; i++) {
+        const char **dst = strcmp(argv[i], "--at") == 0       ? &at
+                           : strcmp(argv[i], "--dept") == 0   ? &dept
+                           : strcmp(argv[i], "--format") == 0 ? &format
+                                                              : NULL;
+        if (!dst)
+            return unknown_option("overdue", argv[i]);
+        *dst = take_value(argc, argv, &i, "overdue");
+        if (!*dst)
+            return JF_EXIT_USAGE;
+    }
+    overdue_ctx ctx = {.at = jf_clock_now(), .csv = false, .rows = NULL, .count = 0};
+    if (at && jf_clock_parse_rfc3339(at, &ctx.at)) {
+        fprintf(stderr, "jianfu overdue: --at must be RFC 3339, e.g. 2026-11-30T09:00:00+08:00\n");
+        return JF_EXIT_USAGE;
+    }
+    if (strcmp(format, "csv") == 0) {
+        ctx.csv = true;
+    } else if (strcmp(format, "json") != 0) {
+        fprintf(stderr, "jianfu overdue: --format must be json or csv\n");
+        return JF_EXIT_USAGE;
+    }
+
+    jf_config cfg;
+    PGconn *conn = NULL;
+    char msg[512] = "";
+    int rc = open_db("overdue", &cfg, &conn);
+    if (rc)
+        return rc;
+    rc = check_schema("overdue", conn);
+    if (rc)
+        goto out;
+    if (ctx.csv)
+        printf("code,department,department_name,category,channel,status,deadline,received_at,"
+               "due,working_days_overdue\n");
+    else
+        ctx.rows = json_array();
+    jf_err err = jf_store_overdue(conn, ctx.at, dept, overdue_row, &ctx, msg, sizeof msg);
+    if (err) {
+        fprintf(stderr, "jianfu overdue: %s\n", msg);
+        rc = err == JF_ERR_NOTFOUND ? JF_EXIT_USAGE : JF_EXIT_FAIL;
+        goto out;
+    }
+    if (!ctx.csv) {
+        char *s = json_dumps(ctx.rows, JSON_INDENT(2));
+        if (!s) {
+            rc = JF_EXIT_FAIL;
+            goto out;
+        }
+        printf("%s\n", s);
+        free(s);
+    }
+out:
+    json_decref(ctx.rows);
+    PQfinish(conn);
+    jf_config_free(&cfg);
+    return rc;
+}
+
+/* `jianfu twilio-sign --url URL NAME=VALUE...`: print the X-Twilio-Signature Twilio would
+ * send for a POST of these parameters to URL, under JIANFU_TWILIO_AUTH_TOKEN. An
+ * operator's tool for testing a deployment end to end (deploy/send-test-sms uses it). */
+int jf_cmd_twilio_sign(int argc, char **argv)
+{
+    const char *url = NULL;
+    const char *token = getenv("JIANFU_TWILIO_AUTH_TOKEN");
+    jf_form_field fields[JF_FORM_MAX_FIELDS];
+    jf_form form = {fields, 0};
+    char sig[JF_TWILIO_SIG_LEN + 1];
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--url") == 0) {
+            url = take_value(argc, argv, &i, "twilio-sign");
+            if (!url)
+                return JF_EXIT_USAGE;
+            continue;
+        }
+        char *eq = strchr(argv[i], '=');
+        if (!eq || eq == argv[i] || form.n == JF_FORM_MAX_FIELDS) {
+            fprintf(stderr, "jianfu twilio-sign: parameters are NAME=VALUE (at most %d)\n",
+                    JF_FORM_MAX_FIELDS);
+            return JF_EXIT_USAGE;
+        }
+        *eq = '\0';
+        fields[form.n].name = argv[i];
+        fields[form.n].value = eq + 1;
+        form.n++;
+    }
+    if (!url || !token || !*token) {
+        fprintf(stderr, "usage: JIANFU_TWILIO_AUTH_TOKEN=... jianfu twilio-sign --url URL "
+                        "NAME=VALUE...\n");
+        return JF_EXIT_USAGE;
+    }
+    if (jf_webhook_twilio_signature(token, url, &form, sig)) {
+        fprintf(stderr, "jianfu twilio-sign: cannot sign (URL or parameters too long)\n");
+        return JF_EXIT_FAIL;
+    }
+    printf("%s\n", sig);
+    return JF_EXIT_OK;
+}

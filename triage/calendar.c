@@ -1,0 +1,313 @@
+/* calendar.c - the State Council's working-day calendar and deadlines in working days. */
+#include "triage/calendar.h"
+
+#include <stddef.h>
+
+#include "core/clock.h"
+
+/* What a notice says about one date. A public holiday that falls on a weekend is listed
+ * too, although it changes nothing, so that the table reads exactly like the notice and
+ * can be checked against it line by line. */
+enum day_kind {
+    DAY_OFF, /* 放假: no work, whatever the weekday */
+    DAY_ON,  /* 调休上班: a Saturday or Sunday worked in exchange for a holiday */
+};
+
+typedef struct {
+    int32_t date; /* YYYYMMDD, so that numeric order is calendar order */
+    unsigned char kind;
+} cal_entry;
+
+typedef struct {
+    int year;
+    const char *notice;
+} cal_notice;
+
+/* The notices the table is transcribed from. A year listed here must have all of its
+ * dates in cal_entries; a year not listed is counted as plain Monday to Friday. */
+static const cal_notice cal_notices[] = {
+    {2025, "国务院办公厅关于2025年部分节假日安排的通知（国办发明电〔2024〕12号）"},
+    {2026, "国务院办公厅关于2026年部分节假日安排的通知（国办发明电〔2025〕7号）"},
+};
+
+/* Every date named by the notices above, in ascending order (jf_triage_calendar_check
+ * enforces it, since lookups binary-search this table).
+ *
+ * Source: the full text of each notice as released by Xinhua on the day of issue and
+ * republished by gmw.cn: 2025 at m.gmw.cn/2024-11/12/content_1303894933.htm (dated
+ * 2024年11月12日), 2026 at politics.gmw.cn/2025-11/04/content_38391083.htm (dated
+ * 2025年11月4日). Xinhua's release of the 2026 notice omits its document number; 〔2025〕7号
+ * is as cited by secondary sources. The gov.cn originals are
+ * www.gov.cn/zhengce/content/202411/content_6986382.htm and
+ * www.gov.cn/zhengce/content/202511/content_7047090.htm. The 2025 notice applies the
+ * November 2024 revision of 《全国年节及纪念日放假办法》, which added one day each to the
+ * Spring Festival and Labour Day, hence its 8-day Spring Festival and 5-day Labour Day.
+ *
+ * Each year has 13 statutory days off; with 104 weekend days in both years this leaves
+ * 365 - 104 - 13 = 248 working days in 2025 and in 2026 (the unit tests count them).
+ */
+static const cal_entry cal_entries[] = {
+    /* 2025 一、元旦：1月1日（周三）放假1天，不调休。 */
+    {20250101, DAY_OFF},
+    /* 2025 二、春节：1月28日（除夕、周二）至2月4日（正月初七、周二）放假调休，共8天。
+     * 1月26日（周日）、2月8日（周六）上班。 */
+    {20250126, DAY_ON},
+    {20250128, DAY_OFF},
+    {20250129, DAY_OFF},
+    {20250130, DAY_OFF},
+    {20250131, DAY_OFF},
+    {20250201, DAY_OFF},
+    {20250202, DAY_OFF},
+    {20250203, DAY_OFF},
+    {20250204, DAY_OFF},
+    {20250208, DAY_ON},
+    /* 2025 三、清明节：4月4日（周五）至6日（周日）放假，共3天。 */
+    {20250404, DAY_OFF},
+    {20250405, DAY_OFF},
+    {20250406, DAY_OFF},
+    /* 2025 四、劳动节：5月1日（周四）至5日（周一）放假调休，共5天。4月27日（周日）上班。 */
+    {20250427, DAY_ON},
+    {20250501, DAY_OFF},
+    {20250502, DAY_OFF},
+    {20250503, DAY_OFF},
+    {20250504, DAY_OFF},
+    {20250505, DAY_OFF},
+    /* 2025 五、端午节：5月31日（周六）至6月2日（周一）放假，共3天。 */
+    {20250531, DAY_OFF},
+    {20250601, DAY_OFF},
+    {20250602, DAY_OFF},
+    /* 2025 六、国庆节、中秋节：10月1日（周三）至8日（周三）放假调休，共8天。
+     * 9月28日（周日）、10月11日（周六）上班。 */
+    {20250928, DAY_ON},
+    {20251001, DAY_OFF},
+    {20251002, DAY_OFF},
+    {20251003, DAY_OFF},
+    {20251004, DAY_OFF},
+    {20251005, DAY_OFF},
+    {20251006, DAY_OFF},
+    {20251007, DAY_OFF},
+    {20251008, DAY_OFF},
+    {20251011, DAY_ON},
+
+    /* 2026 一、元旦：1月1日（周四）至3日（周六）放假调休，共3天。1月4日（周日）上班。 */
+    {20260101, DAY_OFF},
+    {20260102, DAY_OFF},
+    {20260103, DAY_OFF},
+    {20260104, DAY_ON},
+    /* 2026 二、春节：2月15日（腊月二十八、周日）至23日（正月初七、周一）放假调休，共9天。
+     * 2月14日（周六）、2月28日（周六）上班。 */
+    {20260214, DAY_ON},
+    {20260215, DAY_OFF},
+    {20260216, DAY_OFF},
+    {20260217, DAY_OFF},
+    {20260218, DAY_OFF},
+    {20260219, DAY_OFF},
+    {20260220, DAY_OFF},
+    {20260221, DAY_OFF},
+    {20260222, DAY_OFF},
+    {20260223, DAY_OFF},
+    {20260228, DAY_ON},
+    /* 2026 三、清明节：4月4日（周六）至6日（周一）放假，共3天。 */
+    {20260404, DAY_OFF},
+    {20260405, DAY_OFF},
+    {20260406, DAY_OFF},
+    /* 2026 四、劳动节：5月1日（周五）至5日（周二）放假调休，共5天。5月9日（周六）上班。 */
+    {20260501, DAY_OFF},
+    {20260502, DAY_OFF},
+    {20260503, DAY_OFF},
+    {20260504, DAY_OFF},
+    {20260505, DAY_OFF},
+    {20260509, DAY_ON},
+    /* 2026 五、端午节：6月19日（周五）至21日（周日）放假，共3天。 */
+    {20260619, DAY_OFF},
+    {20260620, DAY_OFF},
+    {20260621, DAY_OFF},
+    /* 2026 七（国庆节）的调休上班日9月20日（周日）, placed here to keep date order. */
+    {20260920, DAY_ON},
+    /* 2026 六、中秋节：9月25日（周五）至27日（周日）放假，共3天。 */
+    {20260925, DAY_OFF},
+    {20260926, DAY_OFF},
+    {20260927, DAY_OFF},
+    /* 2026 七、国庆节：10月1日（周四）至7日（周三）放假调休，共7天。
+     * 9月20日（周日）、10月10日（周六）上班。 */
+    {20261001, DAY_OFF},
+    {20261002, DAY_OFF},
+    {20261003, DAY_OFF},
+    {20261004, DAY_OFF},
+    {20261005, DAY_OFF},
+    {20261006, DAY_OFF},
+    {20261007, DAY_OFF},
+    {20261010, DAY_ON},
+};
+
+#define CAL_NOTICES (sizeof cal_notices / sizeof cal_notices[0])
+#define CAL_ENTRIES (sizeof cal_entries / sizeof cal_entries[0])
+
+/* The instants jf_triage_due accepts: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z. Their
+ * CST days lie in years 1..10000, where day numbers, YYYYMMDD keys and working-day counts
+ * all fit their types with room to spare. */
+static const int64_t instant_min = -62135596800;
+static const int64_t instant_max = 253402300799;
+
+/* The day numbers of 0001-01-01 and 9999-12-31 (as jf_clock_days_from_civil gives them),
+ * outside which no date is looked up in the table. */
+static const int64_t day_min = -719162;
+static const int64_t day_max = 2932896;
+
+static int64_t clamp_instant(int64_t t)
+{
+    if (t < instant_min)
+        return instant_min;
+    if (t > instant_max)
+        return instant_max;
+    return t;
+}
+
+static int32_t date_key(jf_date d)
+{
+    return (int32_t)(d.y * 10000 + d.m * 100 + d.d);
+}
+
+static jf_date key_date(int32_t key)
+{
+    jf_date d = {(int)(key / 10000), (int)(key / 100 % 100), (int)(key % 100)};
+    return d;
+}
+
+/* The ISO weekday (1 Monday .. 7 Sunday) of any day number. The weekday repeats every 7
+ * days, so reducing first keeps jf_clock_weekday clear of overflow for absurd inputs. */
+static int weekday(int64_t day)
+{
+    return jf_clock_weekday(day % 7);
+}
+
+static bool is_weekend(int64_t day)
+{
+    return weekday(day) >= 6;
+}
+
+/* The index of the first entry whose date is not before key (CAL_ENTRIES if none). */
+static size_t lower_bound(int32_t key)
+{
+    size_t lo = 0, hi = CAL_ENTRIES;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cal_entries[mid].date < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+bool jf_triage_is_working_day(int64_t day)
+{
+    if (day >= day_min && day <= day_max) {
+        int32_t key = date_key(jf_clock_civil_from_days(day));
+        size_t i = lower_bound(key);
+        if (i < CAL_ENTRIES && cal_entries[i].date == key)
+            return cal_entries[i].kind == DAY_ON;
+    }
+    return !is_weekend(day);
+}
+
+const char *jf_triage_calendar_notice(int year)
+{
+    for (size_t i = 0; i < CAL_NOTICES; i++) {
+        if (cal_notices[i].year == year)
+            return cal_notices[i].notice;
+    }
+    return NULL;
+}
+
+bool jf_triage_calendar_year_known(int year)
+{
+    return jf_triage_calendar_notice(year) != NULL;
+}
+
+/* Walk forward one day at a time: n is at most 366 and the longest run of days off in
+ * any notice is 9, so this stays a few hundred table lookups, and it follows the
+ * definition literally, which makes it the reference the arithmetic in
+ * jf_triage_working_days_after is tested against. */
+jf_err jf_triage_due(int64_t received, int n, int64_t *due)
+{
+    jf_err err = JF_ERR_RANGE;
+    int64_t day;
+    int left;
+
+    if (n <= 0 || n > JF_TRIAGE_MAX_WORKING_DAYS)
+        goto out;
+    if (received < instant_min || received > instant_max)
+        goto out;
+    day = jf_clock_cst_day(received);
+    for (left = n; left > 0;) {
+        day++;
+        if (jf_triage_is_working_day(day))
+            left--;
+    }
+    *due = jf_clock_cst_end_of_day(day);
+    err = JF_ERR_OK;
+out:
+    return err;
+}
+
+/* The number of Monday-to-Friday days with day number below day, counted from the Monday
+ * 1970-01-05 (day 4); negative before it. Floor division keeps the count right on both
+ * sides of that Monday. */
+static int64_t weekdays_before(int64_t day)
+{
+    int64_t x = day - 4;
+    int64_t weeks = x / 7;
+    int64_t rest = x % 7;
+
+    if (rest < 0) {
+        rest += 7;
+        weeks--;
+    }
+    return weeks * 5 + (rest < 5 ? rest : 5);
+}
+
+/* Monday to Friday in (a, b] is a difference of two closed-form counts; then each notice
+ * entry inside the interval corrects it by one where it overrides the weekday rule. This
+ * way an overdue sweep over years of backlog costs the same as one over a week. */
+int jf_triage_working_days_after(int64_t from, int64_t to)
+{
+    int64_t a = jf_clock_cst_day(clamp_instant(from));
+    int64_t b = jf_clock_cst_day(clamp_instant(to));
+    int64_t count;
+    int32_t last;
+
+    if (b <= a)
+        return 0;
+    count = weekdays_before(b + 1) - weekdays_before(a + 1);
+    last = date_key(jf_clock_civil_from_days(b));
+    for (size_t i = lower_bound(date_key(jf_clock_civil_from_days(a + 1)));
+         i < CAL_ENTRIES && cal_entries[i].date <= last; i++) {
+        bool weekend = is_weekend(jf_clock_days_from_civil(key_date(cal_entries[i].date)));
+        if (cal_entries[i].kind == DAY_OFF && !weekend)
+            count--;
+        else if (cal_entries[i].kind == DAY_ON && weekend)
+            count++;
+    }
+    /* Years 1..10000 hold fewer than 2.7 million weekdays, well inside an int. */
+    return (int)count;
+}
+
+jf_err jf_triage_calendar_check(void)
+{
+    jf_err err = JF_ERR_CONFIG;
+
+    for (size_t i = 0; i < CAL_ENTRIES; i++) {
+        jf_date d = key_date(cal_entries[i].date);
+        if (!jf_clock_valid_date(d) || !jf_triage_calendar_year_known(d.y))
+            goto out;
+        if (i > 0 && cal_entries[i - 1].date >= cal_entries[i].date)
+            goto out;
+        if (cal_entries[i].kind == DAY_ON && !is_weekend(jf_clock_days_from_civil(d)))
+            goto out;
+    }
+    err = JF_ERR_OK;
+out:
+    return err;
+}

@@ -1,0 +1,60 @@
+/* adapter.c - the table of provider adapters and the reply helpers they share. */
+#include "webhook/adapter.h"
+
+#include <string.h>
+
+#include "webhook/twilio.h"
+
+/* One row per provider kind. A new provider is one file defining its adapter and one
+ * line here; the gateway finds it by the <kind> of /webhooks/<kind>. */
+static const jf_webhook_adapter *const adapters[] = {
+    &jf_webhook_twilio_adapter,
+};
+
+const jf_webhook_adapter *jf_webhook_adapter_at(size_t i)
+{
+    return i < sizeof adapters / sizeof adapters[0] ? adapters[i] : NULL;
+}
+
+const jf_webhook_adapter *jf_webhook_adapter_find(const char *kind)
+{
+    if (!kind)
+        return NULL;
+    for (size_t i = 0; i < sizeof adapters / sizeof adapters[0]; i++) {
+        if (strcmp(adapters[i]->kind, kind) == 0)
+            return adapters[i];
+    }
+    return NULL;
+}
+
+void jf_webhook_reply_init(jf_webhook_reply *r)
+{
+    r->status = 0;
+    r->content_type = NULL;
+    jf_buf_init(&r->body, JF_WEBHOOK_MAX_REPLY);
+}
+
+void jf_webhook_reply_free(jf_webhook_reply *r)
+{
+    if (!r)
+        return;
+    jf_buf_free(&r->body);
+    r->status = 0;
+    r->content_type = NULL;
+}
+
+jf_err jf_webhook_reply_text(jf_webhook_reply *r, unsigned status, const char *msg)
+{
+    jf_err err = JF_ERR_INVAL;
+
+    if (!r || !msg)
+        goto out;
+    jf_buf_reset(&r->body);
+    err = jf_buf_appends(&r->body, msg);
+    if (err)
+        goto out;
+    r->status = status;
+    r->content_type = "text/plain; charset=utf-8";
+out:
+    return err;
+}

@@ -1,0 +1,61 @@
+/* inbound.h - the normalised inbound message every adapter produces, and the request and
+ * reply shapes adapters work on.
+ *
+ * The gateway hands an adapter a jf_webhook_request that borrows the HTTP request; the
+ * adapter verifies it, and parses it into a jf_inbound that borrows from the adapter's
+ * own parse state. Nothing here performs I/O.
+ */
+#ifndef JF_WEBHOOK_INBOUND_H
+#define JF_WEBHOOK_INBOUND_H
+
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+/* The maximum webhook body the gateway accepts (larger gets 413). */
+#define JF_WEBHOOK_MAX_BODY (64 * 1024)
+/* Longest provider message id kept for idempotency. */
+#define JF_WEBHOOK_MAX_MSG_ID 128
+/* Largest reply body an adapter renders. */
+#define JF_WEBHOOK_MAX_REPLY (16 * 1024)
+
+/* One inbound message. All pointers are borrowed from the adapter's parse state and stay
+ * valid until that state is released. sender is the reporter's address: it must never be
+ * logged, stored or echoed in clear. */
+typedef struct {
+    const char *msg_id;    /* provider's message id: the idempotency key */
+    const char *sender;    /* phone number or chat user id (sensitive) */
+    const char *recipient; /* short code / number / account written to; may be NULL */
+    const char *text;      /* message body as sent, UTF-8 */
+} jf_inbound;
+
+/* A header lookup supplied by the gateway: the value of header name, or NULL. */
+typedef const char *(*jf_webhook_header_fn)(void *ctx, const char *name);
+
+/* What an adapter sees of an HTTP request; everything borrowed. */
+typedef struct {
+    const char *method;       /* "POST" */
+    const char *url;          /* full external URL: public base + path + query */
+    const char *content_type; /* may be NULL */
+    jf_webhook_header_fn header;
+    void *header_ctx;
+    const char *body; /* NUL-terminated; body_len excludes the NUL */
+    size_t body_len;
+} jf_webhook_request;
+
+/* A response an adapter renders. body is bounded by JF_WEBHOOK_MAX_REPLY. */
+typedef struct {
+    unsigned status;
+    const char *content_type; /* static string */
+    jf_buf body;
+} jf_webhook_reply;
+
+/* Channel settings for one configured channel (borrowed from configuration). */
+typedef struct {
+    const char *kind;   /* "twilio" */
+    const char *name;   /* "default" or the <name> of /webhooks/<kind>/<name> */
+    const char *secret; /* the channel's verification secret (auth token, key, ...) */
+} jf_webhook_channel;
+
+#endif

@@ -1,0 +1,493 @@
+/* twilio.c - Twilio inbound SMS webhooks: signature, form parsing, TwiML replies. */
+#include "webhook/twilio.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/crypto.h"
+
+_Static_assert(JF_WEBHOOK_MAX_BODY <= JF_FORM_MAX_LEN,
+               "every body the gateway accepts must be parseable as a form");
+_Static_assert(JF_TWILIO_SIG_LEN == (JF_SHA1_LEN + 2) / 3 * 4,
+               "a signature is the padded base64 of one SHA-1 MAC");
+
+#define TWIML_PROLOG "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>"
+#define TWIML_EPILOG "</Response>"
+#define FORM_CONTENT_TYPE "application/x-www-form-urlencoded"
+#define STR(x) #x
+#define XSTR(x) STR(x)
+/* clang-format off */
+#define WHY_BAD_SID \
+    "invalid MessageSid: expected 1 to " XSTR(JF_WEBHOOK_MAX_MSG_ID) " ASCII letters and digits"
+/* clang-format on */
+
+/* ---- signature ---------------------------------------------------------------------- */
+
+/* Order fields by name, then by value, in byte order (which for UTF-8 is code point
+ * order, the order Twilio's SDKs sort in). */
+static int field_cmp(const void *pa, const void *pb)
+{
+    const jf_form_field *a = *(const jf_form_field *const *)pa;
+    const jf_form_field *b = *(const jf_form_field *const *)pb;
+    int c = strcmp(a->name, b->name);
+    return c ? c : strcmp(a->value, b->value);
+}
+
+/* concat_params - append every parameter of params, sorted, as name + value to cat.
+ * Sorts a copy of the pointers so that params itself keeps the body's order. */
+static jf_err concat_params(const jf_form *params, jf_buf *cat)
+{
+    jf_err err = JF_ERR_TOOBIG;
+    const jf_form_field *sorted[JF_FORM_MAX_FIELDS];
+
+    if (params->n > JF_FORM_MAX_FIELDS)
+        goto out;
+    for (size_t i = 0; i < params->n; i++)
+        sorted[i] = &params->fields[i];
+    if (params->n > 1)
+        qsort(sorted, params->n, sizeof sorted[0], field_cmp);
+    err = JF_ERR_OK;
+    for (size_t i = 0; i < params->n && !err; i++) {
+        err = jf_buf_appends(cat, sorted[i]->name);
+        if (!err)
+            err = jf_buf_appends(cat, sorted[i]->value);
+    }
+out:
+    return err;
+}
+
+/* sign - out receives base64(HMAC-SHA1(token, url[0..url_len) + cat)). */
+static jf_err sign(const char *token, const char *url, size_t url_len, const jf_buf *cat,
+                   char out[JF_TWILIO_SIG_LEN + 1])
+{
+    jf_err err = JF_ERR_TOOBIG;
+    jf_buf msg;
+    uint8_t mac[JF_SHA1_LEN];
+    size_t olen = 0;
+
+    jf_buf_init(&msg, JF_TWILIO_MAX_SIGNED);
+    if (url_len > JF_TWILIO_MAX_URL)
+        goto out;
+    err = jf_buf_append(&msg, url, url_len);
+    if (err)
+        goto out;
+    err = jf_buf_append(&msg, cat->data ? cat->data : "", cat->len);
+    if (err)
+        goto out;
+    err = jf_crypto_hmac_sha1(token, strlen(token), msg.data, msg.len, mac);
+    if (err)
+        goto out;
+    err = jf_crypto_base64_encode(mac, sizeof mac, out, JF_TWILIO_SIG_LEN + 1, &olen);
+    if (err)
+        goto out;
+    if (olen != JF_TWILIO_SIG_LEN)
+        err = JF_ERR_CRYPTO;
+out:
+    jf_crypto_zeroize(mac, sizeof mac);
+    jf_buf_free(&msg);
+    return err;
+}
+
+static bool sign_args_ok(const char *auth_token, const char *url, const jf_form *params)
+{
+    return auth_token && auth_token[0] && url && params && (params->fields || !params->n);
+}
+
+jf_err jf_webhook_twilio_signature(const char *auth_token, const char *url,
+                                   const jf_form *params, char out[JF_TWILIO_SIG_LEN + 1])
+{
+    jf_err err = JF_ERR_INVAL;
+    jf_buf cat;
+
+    jf_buf_init(&cat, JF_TWILIO_MAX_SIGNED);
+    if (!sign_args_ok(auth_token, url, params) || !out)
+        goto out;
+    out[0] = '\0';
+    err = concat_params(params, &cat);
+    if (err)
+        goto out;
+    err = sign(auth_token, url, strlen(url), &cat, out);
+out:
+    jf_buf_free(&cat);
+    return err;
+}
+
+/* The port a URL without one is reached on, by scheme. */
+static const struct {
+    const char *scheme;
+    const char *port; /* with its ':' */
+} default_ports[] = {
+    {"https", ":443"},
+    {"http", ":80"},
+};
+
+/* url_port_variant - alt receives url with its port toggled: an explicit port (with its
+ * ':') removed, or the scheme's default port inserted after the host when there is none.
+ * JF_ERR_NOTFOUND when url has no "scheme://" or no port is known for its scheme. */
+static jf_err url_port_variant(const char *url, jf_buf *alt)
+{
+    jf_err err = JF_ERR_NOTFOUND;
+    const char *sep = strstr(url, "://");
+    const char *auth = NULL;
+    const char *auth_end = NULL;
+    const char *host = NULL;
+    const char *colon = NULL;
+
+    if (!sep)
+        goto out;
+    auth = sep + 3;
+    auth_end = auth + strcspn(auth, "/?#");
+    /* Skip any userinfo: the host starts after the last '@' of the authority. */
+    host = auth;
+    for (const char *p = auth; p < auth_end; p++) {
+        if (*p == '@')
+            host = p + 1;
+    }
+    if (*host == '[') {
+        /* An IPv6 literal: its own colons are inside the brackets. */
+        const char *close = memchr(host, ']', (size_t)(auth_end - host));
+        if (close && close + 1 < auth_end && close[1] == ':')
+            colon = close + 1;
+    } else {
+        for (const char *p = host; p < auth_end; p++) {
+            if (*p == ':')
+                colon = p;
+        }
+    }
+
+    if (colon) {
+        err = jf_buf_append(alt, url, (size_t)(colon - url));
+        if (!err)
+            err = jf_buf_appends(alt, auth_end);
+        goto out;
+    }
+    size_t scheme_len = (size_t)(sep - url);
+    for (size_t i = 0; i < sizeof default_ports / sizeof default_ports[0]; i++) {
+        if (strlen(default_ports[i].scheme) == scheme_len &&
+            strncasecmp(url, default_ports[i].scheme, scheme_len) == 0) {
+            err = jf_buf_append(alt, url, (size_t)(auth_end - url));
+            if (!err)
+                err = jf_buf_appends(alt, default_ports[i].port);
+            if (!err)
+                err = jf_buf_appends(alt, auth_end);
+            goto out;
+        }
+    }
+out:
+    return err;
+}
+
+jf_err jf_webhook_twilio_verify(const char *auth_token, const char *url, const jf_form *params,
+                                const char *header_sig)
+{
+    jf_err err = JF_ERR_INVAL;
+    jf_buf cat;
+    jf_buf alt;
+    char expected[JF_TWILIO_SIG_LEN + 1] = {0};
+    char expected_alt[JF_TWILIO_SIG_LEN + 1] = {0};
+    bool match = false;
+
+    jf_buf_init(&cat, JF_TWILIO_MAX_SIGNED);
+    jf_buf_init(&alt, JF_TWILIO_MAX_URL + 8);
+    if (!sign_args_ok(auth_token, url, params))
+        goto out;
+    /* The length of a signature is public; only its bytes need a constant-time compare. */
+    if (!header_sig || strnlen(header_sig, JF_TWILIO_SIG_LEN + 1) != JF_TWILIO_SIG_LEN) {
+        err = JF_ERR_AUTH;
+        goto out;
+    }
+    err = concat_params(params, &cat);
+    if (err)
+        goto out;
+    err = sign(auth_token, url, strlen(url), &cat, expected);
+    if (err)
+        goto out;
+    match = jf_crypto_equal(expected, header_sig, JF_TWILIO_SIG_LEN);
+
+    err = url_port_variant(url, &alt);
+    if (err == JF_ERR_OK) {
+        err = sign(auth_token, alt.data, alt.len, &cat, expected_alt);
+        if (err)
+            goto out;
+        /* No short cut: both comparisons always run. */
+        match = jf_crypto_equal(expected_alt, header_sig, JF_TWILIO_SIG_LEN) | match;
+    } else if (err != JF_ERR_NOTFOUND) {
+        goto out;
+    }
+    err = match ? JF_ERR_OK : JF_ERR_AUTH;
+out:
+    jf_crypto_zeroize(expected, sizeof expected);
+    jf_crypto_zeroize(expected_alt, sizeof expected_alt);
+    jf_buf_free(&cat);
+    jf_buf_free(&alt);
+    return err;
+}
+
+/* ---- TwiML -------------------------------------------------------------------------- */
+
+/* The XML entity for each byte that must be escaped in character data and attribute
+ * values; NULL for bytes that stand for themselves. */
+static const char *const xml_entity[256] = {
+    ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&apos;",
+};
+
+/* True when text, known to be valid UTF-8, holds only characters XML 1.0 allows
+ * (production [2] Char): no C0 controls but tab, LF and CR, and no U+FFFE or U+FFFF. */
+static bool xml_chars_ok(const char *text)
+{
+    const uint8_t *p = (const uint8_t *)text;
+    for (; *p; p++) {
+        if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+            return false;
+        if (p[0] == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF))
+            return false;
+    }
+    return true;
+}
+
+/* append_xml_escaped - append text to out with the bytes of xml_entity replaced, copying
+ * the runs in between in one piece. */
+static jf_err append_xml_escaped(jf_buf *out, const char *text)
+{
+    jf_err err = JF_ERR_OK;
+    const char *run = text;
+    const char *p = text;
+
+    for (; *p && !err; p++) {
+        const char *ent = xml_entity[(uint8_t)*p];
+        if (!ent)
+            continue;
+        err = jf_buf_append(out, run, (size_t)(p - run));
+        if (!err)
+            err = jf_buf_appends(out, ent);
+        run = p + 1;
+    }
+    if (!err)
+        err = jf_buf_append(out, run, (size_t)(p - run));
+    return err;
+}
+
+jf_err jf_webhook_twilio_render_twiml(const char *text, jf_buf *out)
+{
+    jf_err err = JF_ERR_INVAL;
+
+    if (!out)
+        return JF_ERR_INVAL;
+    jf_buf_reset(out);
+    if (text && (!jf_webhook_utf8_valid(text, strlen(text)) || !xml_chars_ok(text)))
+        goto out;
+    err = jf_buf_appends(out, TWIML_PROLOG);
+    if (!err && text)
+        err = jf_buf_appends(out, "<Message>");
+    if (!err && text)
+        err = append_xml_escaped(out, text);
+    if (!err && text)
+        err = jf_buf_appends(out, "</Message>");
+    if (!err)
+        err = jf_buf_appends(out, TWIML_EPILOG);
+out:
+    if (err)
+        jf_buf_reset(out);
+    return err;
+}
+
+/* ---- adapter ------------------------------------------------------------------------ */
+
+/* Parameters a Twilio SMS webhook must carry, checked in this order after the signature.
+ * Body may be empty: a picture-only MMS has Body="". */
+static const struct {
+    const char *name;
+    bool nonempty;
+} required_params[] = {
+    {"From", true},
+    {"Body", false},
+    {"MessageSid", true},
+};
+
+/* reject - render a plain-text reject of this status: prefix followed by detail (may be
+ * NULL). Neither may carry request data. If even that fails the reply is a bare 500. */
+static void reject(jf_webhook_reply *r, unsigned status, const char *prefix, const char *detail)
+{
+    jf_err err = jf_webhook_reply_text(r, status, prefix);
+    if (!err && detail)
+        err = jf_buf_appends(&r->body, detail);
+    if (err) {
+        jf_buf_reset(&r->body);
+        r->status = 500;
+        r->content_type = "text/plain; charset=utf-8";
+    }
+}
+
+/* True for "application/x-www-form-urlencoded", in any case, with optional whitespace
+ * and parameters ("; charset=utf-8"). */
+static bool is_form_content_type(const char *ct)
+{
+    static const char want[] = FORM_CONTENT_TYPE;
+    size_t n;
+
+    if (!ct)
+        return false;
+    ct += strspn(ct, " \t");
+    n = strcspn(ct, ";");
+    while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+        n--;
+    return n == sizeof want - 1 && strncasecmp(ct, want, n) == 0;
+}
+
+/* True when sid is 1..JF_WEBHOOK_MAX_MSG_ID ASCII letters and digits, the shape of every
+ * Twilio SID ("SM" + 32 hex digits). It becomes an idempotency key, so nothing else is
+ * let through. */
+static bool msg_sid_ok(const char *sid)
+{
+    size_t n = strnlen(sid, JF_WEBHOOK_MAX_MSG_ID + 1);
+    if (n == 0 || n > JF_WEBHOOK_MAX_MSG_ID)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = sid[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+            return false;
+    }
+    return true;
+}
+
+static void twilio_release(void *state)
+{
+    jf_form *form = state;
+    if (!form)
+        return;
+    jf_webhook_form_free(form);
+    free(form);
+}
+
+/* twilio_receive - the adapter's receive: see the order of checks in twilio.h. Every
+ * reject names the problem and never a parameter's value. */
+static jf_err twilio_receive(const jf_webhook_channel *ch, const jf_webhook_request *req,
+                             jf_inbound *msg, void **state, jf_webhook_reply *rej)
+{
+    jf_err err = JF_ERR_INVAL;
+    jf_form *form = NULL;
+    const char *why = NULL;
+    const char *sig = NULL;
+
+    if (!req || !msg || !state || !rej)
+        return JF_ERR_INVAL;
+    *state = NULL;
+    memset(msg, 0, sizeof *msg);
+
+    if (!ch || !ch->secret || !ch->secret[0]) {
+        err = JF_ERR_CONFIG;
+        reject(rej, 500, "twilio channel has no auth token configured", NULL);
+        goto out;
+    }
+    if (!req->method || strcmp(req->method, "POST") != 0) {
+        reject(rej, 405, "method not allowed: Twilio webhooks are POST", NULL);
+        goto out;
+    }
+    if (!is_form_content_type(req->content_type)) {
+        reject(rej, 415, "unsupported content type: expected " FORM_CONTENT_TYPE, NULL);
+        goto out;
+    }
+    if (req->body_len > JF_WEBHOOK_MAX_BODY) {
+        err = JF_ERR_TOOBIG;
+        reject(rej, 413, "request body too large", NULL);
+        goto out;
+    }
+    if (!req->url || (!req->body && req->body_len > 0)) {
+        reject(rej, 500, "internal error: request incomplete", NULL);
+        goto out;
+    }
+
+    form = calloc(1, sizeof *form);
+    if (!form) {
+        err = JF_ERR_NOMEM;
+        reject(rej, 500, "internal error: out of memory", NULL);
+        goto out;
+    }
+    err = jf_webhook_form_parse_detail(req->body, req->body_len, form, &why);
+    if (err == JF_ERR_PARSE) {
+        reject(rej, 400, "malformed form body: ", why);
+        goto out;
+    }
+    if (err == JF_ERR_TOOBIG) {
+        reject(rej, 413, "form body rejected: ", why);
+        goto out;
+    }
+    if (err) {
+        reject(rej, 500, "internal error: ", why);
+        goto out;
+    }
+
+    /* The signature comes before any check of the parameters, so that a caller without
+     * the auth token learns nothing about what a valid request looks like. */
+    sig = req->header ? req->header(req->header_ctx, JF_TWILIO_SIGNATURE_HEADER) : NULL;
+    err = jf_webhook_twilio_verify(ch->secret, req->url, form, sig);
+    if (err == JF_ERR_AUTH) {
+        reject(rej, 403, "invalid or missing " JF_TWILIO_SIGNATURE_HEADER, NULL);
+        goto out;
+    }
+    if (err == JF_ERR_TOOBIG) {
+        reject(rej, 414, "request URL too long", NULL);
+        goto out;
+    }
+    if (err) {
+        reject(rej, 500, "internal error: could not compute the request signature", NULL);
+        goto out;
+    }
+
+    for (size_t i = 0; i < sizeof required_params / sizeof required_params[0]; i++) {
+        const char *v = jf_webhook_form_get(form, required_params[i].name);
+        if (!v) {
+            err = JF_ERR_PARSE;
+            reject(rej, 400, "missing required parameter ", required_params[i].name);
+            goto out;
+        }
+        if (required_params[i].nonempty && !v[0]) {
+            err = JF_ERR_PARSE;
+            reject(rej, 400, "empty required parameter ", required_params[i].name);
+            goto out;
+        }
+    }
+    if (!msg_sid_ok(jf_webhook_form_get(form, "MessageSid"))) {
+        err = JF_ERR_PARSE;
+        reject(rej, 400, WHY_BAD_SID, NULL);
+        goto out;
+    }
+
+    msg->msg_id = jf_webhook_form_get(form, "MessageSid");
+    msg->sender = jf_webhook_form_get(form, "From");
+    msg->recipient = jf_webhook_form_get(form, "To");
+    msg->text = jf_webhook_form_get(form, "Body");
+    *state = form;
+    form = NULL;
+    err = JF_ERR_OK;
+out:
+    if (err)
+        memset(msg, 0, sizeof *msg);
+    twilio_release(form);
+    return err;
+}
+
+static jf_err twilio_render_ack(const char *text, jf_webhook_reply *out)
+{
+    jf_err err = JF_ERR_INVAL;
+
+    if (!out)
+        goto out;
+    err = jf_webhook_twilio_render_twiml(text, &out->body);
+    if (err)
+        goto out;
+    out->status = 200;
+    out->content_type = "application/xml; charset=utf-8";
+out:
+    return err;
+}
+
+const jf_webhook_adapter jf_webhook_twilio_adapter = {
+    .kind = "twilio",
+    .secret_env = "JIANFU_TWILIO_AUTH_TOKEN",
+    .receive = twilio_receive,
+    .render_ack = twilio_render_ack,
+    .release = twilio_release,
+};
