@@ -122,7 +122,10 @@ int jf_cmd_keygen(int argc, char **argv)
         return JF_EXIT_FAIL;
     }
     if (err) {
-        fprintf(stderr, "jianfu keygen: cannot write %s: %s\n", out, jf_strerror(err));
+        fprintf(stderr,
+                "jianfu keygen: cannot write %s: %s (does its directory exist and is it "
+                "writable?)\n",
+                out, jf_strerror(err));
         return JF_EXIT_FAIL;
     }
     printf("wrote %s (mode 0600); keep it outside the database and its backups\n", out);

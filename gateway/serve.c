@@ -1,6 +1,7 @@
 /* serve.c - `jianfu serve`: start-up checks, signal handling and graceful shutdown. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
@@ -37,6 +38,12 @@ static int check_database(const jf_config *cfg)
  * which is wrong around its holidays: say so loudly, every start. */
 static void warn_calendar(void)
 {
+    /* A malformed built-in holiday table would corrupt every deadline: a broken invariant,
+     * not an operational event, so stop here. */
+    if (jf_triage_calendar_check() != JF_ERR_OK) {
+        jf_log_error("calendar.invalid", "%s", "built-in holiday table failed its check");
+        abort();
+    }
     int year = jf_clock_civil_from_days(jf_clock_cst_day(jf_clock_now())).y;
     for (int y = year; y <= year + 1; y++)
         if (!jf_triage_calendar_year_known(y))

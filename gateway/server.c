@@ -589,6 +589,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 
     bool known;
     const route *rt = match_route(r->uri, &known, method);
+    if (!rt) /* first_call answered every request that matches no route */
+        return MHD_NO;
     switch (rt->id) {
     case ROUTE_HEALTHZ:
         return handle_healthz(srv, r);

@@ -43,7 +43,11 @@ pg_create() {
     echo "max_connections = 200"
     echo "shared_buffers = 128MB"
     echo "timezone = 'Asia/Shanghai'"
-    [ -n "$nosync" ] && echo "fsync = off" && echo "synchronous_commit = off" && echo "full_page_writes = off"
+    if [ -n "$nosync" ]; then
+      echo "fsync = off"
+      echo "synchronous_commit = off"
+      echo "full_page_writes = off"
+    fi
   } | pg_run tee -a "$dir/data/postgresql.conf" >/dev/null
 }
 
