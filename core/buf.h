@@ -15,10 +15,10 @@
 #include "err.h"
 
 typedef struct {
-    char *data;  /* NULL until the first append; owned by the buffer */
-    size_t len;  /* bytes in use, excluding the terminating NUL */
-    size_t cap;  /* bytes allocated */
-    size_t max;  /* the most len may ever reach */
+    char *data; /* NULL until the first append; owned by the buffer */
+    size_t len; /* bytes in use, excluding the terminating NUL */
+    size_t cap; /* bytes allocated */
+    size_t max; /* the most len may ever reach */
 } jf_buf;
 
 /* jf_buf_init - prepare b to hold at most max bytes. Allocates nothing. */
@@ -31,7 +31,8 @@ jf_err jf_buf_append(jf_buf *b, const void *p, size_t n) JF_WUR;
 jf_err jf_buf_appends(jf_buf *b, const char *s) JF_WUR;
 
 /* jf_buf_appendf - append printf-formatted text; fails like jf_buf_append. */
-jf_err jf_buf_appendf(jf_buf *b, const char *fmt, ...) JF_WUR __attribute__((format(printf, 2, 3)));
+jf_err jf_buf_appendf(jf_buf *b, const char *fmt, ...) JF_WUR
+    __attribute__((format(printf, 2, 3)));
 
 /* jf_buf_reset - forget the contents but keep the allocation and the maximum. */
 void jf_buf_reset(jf_buf *b);

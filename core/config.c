@@ -115,7 +115,8 @@ jf_err jf_config_load(jf_config *c, char *errbuf, size_t errsz)
     size_t n = strlen(c->public_url);
     while (n > 0 && c->public_url[n - 1] == '/')
         c->public_url[--n] = '\0';
-    if (strncmp(c->public_url, "http://", 7) != 0 && strncmp(c->public_url, "https://", 8) != 0) {
+    if (strncmp(c->public_url, "http://", 7) != 0 &&
+        strncmp(c->public_url, "https://", 8) != 0) {
         snprintf(errbuf, errsz,
                  "JIANFU_PUBLIC_URL must start with http:// or https:// (it is the external "
                  "base URL providers sign, e.g. https://jianfu.example.gov.cn)");

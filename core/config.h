@@ -12,11 +12,11 @@
 #include "err.h"
 
 typedef struct {
-    char *database_url;  /* JIANFU_DATABASE_URL: libpq conninfo; NULL when unset */
-    char *listen_host;   /* JIANFU_LISTEN host part, default 127.0.0.1 */
+    char *database_url;   /* JIANFU_DATABASE_URL: libpq conninfo; NULL when unset */
+    char *listen_host;    /* JIANFU_LISTEN host part, default 127.0.0.1 */
     unsigned listen_port; /* JIANFU_LISTEN port part, default 8080 */
-    char *public_url;    /* JIANFU_PUBLIC_URL without trailing '/', default http://LISTEN */
-    char *key_file;      /* JIANFU_KEY_FILE; NULL when unset */
+    char *public_url;     /* JIANFU_PUBLIC_URL without trailing '/', default http://LISTEN */
+    char *key_file;       /* JIANFU_KEY_FILE; NULL when unset */
     unsigned max_connections;    /* JIANFU_MAX_CONNECTIONS, default 512 */
     unsigned connection_timeout; /* JIANFU_CONNECTION_TIMEOUT seconds, default 30 */
     unsigned http_threads;       /* JIANFU_HTTP_THREADS, default 2 */

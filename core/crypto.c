@@ -83,9 +83,8 @@ jf_err jf_crypto_sha256(const void *msg, size_t mlen, uint8_t out[JF_SHA256_LEN]
 }
 
 jf_err jf_crypto_gcm_seal(const uint8_t key[JF_AES256_KEY_LEN],
-                          const uint8_t nonce[JF_GCM_NONCE_LEN], const void *aad,
-                          size_t aadlen, const void *pt, size_t n, uint8_t *ct,
-                          uint8_t tag[JF_GCM_TAG_LEN])
+                          const uint8_t nonce[JF_GCM_NONCE_LEN], const void *aad, size_t aadlen,
+                          const void *pt, size_t n, uint8_t *ct, uint8_t tag[JF_GCM_TAG_LEN])
 {
     jf_err err = JF_ERR_CRYPTO;
     mbedtls_gcm_context gcm;
@@ -93,8 +92,8 @@ jf_err jf_crypto_gcm_seal(const uint8_t key[JF_AES256_KEY_LEN],
     mbedtls_gcm_init(&gcm);
     if (mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key, 256) != 0)
         goto out;
-    if (mbedtls_gcm_crypt_and_tag(&gcm, MBEDTLS_GCM_ENCRYPT, n, nonce, JF_GCM_NONCE_LEN,
-                                  aad, aadlen, pt, ct, JF_GCM_TAG_LEN, tag) != 0)
+    if (mbedtls_gcm_crypt_and_tag(&gcm, MBEDTLS_GCM_ENCRYPT, n, nonce, JF_GCM_NONCE_LEN, aad,
+                                  aadlen, pt, ct, JF_GCM_TAG_LEN, tag) != 0)
         goto out;
     err = JF_ERR_OK;
 out:
@@ -103,9 +102,9 @@ out:
 }
 
 jf_err jf_crypto_gcm_open(const uint8_t key[JF_AES256_KEY_LEN],
-                          const uint8_t nonce[JF_GCM_NONCE_LEN], const void *aad,
-                          size_t aadlen, const uint8_t *ct, size_t n,
-                          const uint8_t tag[JF_GCM_TAG_LEN], uint8_t *pt)
+                          const uint8_t nonce[JF_GCM_NONCE_LEN], const void *aad, size_t aadlen,
+                          const uint8_t *ct, size_t n, const uint8_t tag[JF_GCM_TAG_LEN],
+                          uint8_t *pt)
 {
     jf_err err = JF_ERR_CRYPTO;
     mbedtls_gcm_context gcm;
@@ -128,9 +127,8 @@ out:
     return err;
 }
 
-jf_err jf_crypto_pbkdf2_sha256(const void *pw, size_t pwlen, const void *salt,
-                               size_t saltlen, unsigned iterations, uint8_t *out,
-                               size_t outlen)
+jf_err jf_crypto_pbkdf2_sha256(const void *pw, size_t pwlen, const void *salt, size_t saltlen,
+                               unsigned iterations, uint8_t *out, size_t outlen)
 {
     jf_err err = JF_ERR_CRYPTO;
     mbedtls_md_context_t md;
@@ -138,8 +136,8 @@ jf_err jf_crypto_pbkdf2_sha256(const void *pw, size_t pwlen, const void *salt,
     mbedtls_md_init(&md);
     if (mbedtls_md_setup(&md, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1) != 0)
         goto out;
-    if (mbedtls_pkcs5_pbkdf2_hmac(&md, pw, pwlen, salt, saltlen, iterations,
-                                  (uint32_t)outlen, out) != 0)
+    if (mbedtls_pkcs5_pbkdf2_hmac(&md, pw, pwlen, salt, saltlen, iterations, (uint32_t)outlen,
+                                  out) != 0)
         goto out;
     err = JF_ERR_OK;
 out:
@@ -158,8 +156,7 @@ void jf_crypto_zeroize(void *p, size_t n)
         mbedtls_platform_zeroize(p, n);
 }
 
-jf_err jf_crypto_base64_encode(const void *in, size_t n, char *out, size_t outsz,
-                               size_t *olen)
+jf_err jf_crypto_base64_encode(const void *in, size_t n, char *out, size_t outsz, size_t *olen)
 {
     size_t len = 0;
     int rc = mbedtls_base64_encode((unsigned char *)out, outsz, &len, in, n);

@@ -36,21 +36,20 @@ jf_err jf_crypto_sha256(const void *msg, size_t mlen, uint8_t out[JF_SHA256_LEN]
  * buffer) and write the tag. The nonce must never repeat under one key: callers draw it
  * from jf_crypto_random. */
 jf_err jf_crypto_gcm_seal(const uint8_t key[JF_AES256_KEY_LEN],
-                          const uint8_t nonce[JF_GCM_NONCE_LEN], const void *aad,
-                          size_t aadlen, const void *pt, size_t n, uint8_t *ct,
+                          const uint8_t nonce[JF_GCM_NONCE_LEN], const void *aad, size_t aadlen,
+                          const void *pt, size_t n, uint8_t *ct,
                           uint8_t tag[JF_GCM_TAG_LEN]) JF_WUR;
 
 /* jf_crypto_gcm_open - decrypt and authenticate; JF_ERR_AUTH when the tag does not match
  * (tampered data, wrong key, wrong AAD), in which case pt is wiped. */
 jf_err jf_crypto_gcm_open(const uint8_t key[JF_AES256_KEY_LEN],
-                          const uint8_t nonce[JF_GCM_NONCE_LEN], const void *aad,
-                          size_t aadlen, const uint8_t *ct, size_t n,
-                          const uint8_t tag[JF_GCM_TAG_LEN], uint8_t *pt) JF_WUR;
+                          const uint8_t nonce[JF_GCM_NONCE_LEN], const void *aad, size_t aadlen,
+                          const uint8_t *ct, size_t n, const uint8_t tag[JF_GCM_TAG_LEN],
+                          uint8_t *pt) JF_WUR;
 
 /* jf_crypto_pbkdf2_sha256 - PBKDF2-HMAC-SHA256 of the password into outlen bytes. */
-jf_err jf_crypto_pbkdf2_sha256(const void *pw, size_t pwlen, const void *salt,
-                               size_t saltlen, unsigned iterations, uint8_t *out,
-                               size_t outlen) JF_WUR;
+jf_err jf_crypto_pbkdf2_sha256(const void *pw, size_t pwlen, const void *salt, size_t saltlen,
+                               unsigned iterations, uint8_t *out, size_t outlen) JF_WUR;
 
 /* jf_crypto_equal - constant-time comparison of two n-byte strings. */
 bool jf_crypto_equal(const void *a, const void *b, size_t n);

@@ -7,23 +7,23 @@
 #ifndef JF_CORE_ERR_H
 #define JF_CORE_ERR_H
 
-#define JF_ERR_MAP(X)                                                                   \
-    X(OK, 0, "success")                                                                 \
-    X(NOMEM, -1, "out of memory")                                                       \
-    X(INVAL, -2, "invalid argument")                                                    \
-    X(TOOBIG, -3, "input exceeds its size limit")                                       \
-    X(IO, -4, "input/output error")                                                     \
-    X(PARSE, -5, "malformed input")                                                     \
-    X(CRYPTO, -6, "cryptographic operation failed")                                     \
-    X(AUTH, -7, "authentication failed")                                                \
-    X(NOTFOUND, -8, "not found")                                                        \
-    X(EXISTS, -9, "already exists")                                                     \
-    X(DB, -10, "database error")                                                        \
-    X(DB_UNAVAILABLE, -11, "database unavailable")                                      \
-    X(SCHEMA, -12, "database schema does not match this binary")                        \
-    X(CONFIG, -13, "configuration error")                                               \
-    X(RANGE, -14, "value out of range")                                                 \
-    X(SHUTDOWN, -15, "shutting down")                                                   \
+#define JF_ERR_MAP(X)                                                                          \
+    X(OK, 0, "success")                                                                        \
+    X(NOMEM, -1, "out of memory")                                                              \
+    X(INVAL, -2, "invalid argument")                                                           \
+    X(TOOBIG, -3, "input exceeds its size limit")                                              \
+    X(IO, -4, "input/output error")                                                            \
+    X(PARSE, -5, "malformed input")                                                            \
+    X(CRYPTO, -6, "cryptographic operation failed")                                            \
+    X(AUTH, -7, "authentication failed")                                                       \
+    X(NOTFOUND, -8, "not found")                                                               \
+    X(EXISTS, -9, "already exists")                                                            \
+    X(DB, -10, "database error")                                                               \
+    X(DB_UNAVAILABLE, -11, "database unavailable")                                             \
+    X(SCHEMA, -12, "database schema does not match this binary")                               \
+    X(CONFIG, -13, "configuration error")                                                      \
+    X(RANGE, -14, "value out of range")                                                        \
+    X(SHUTDOWN, -15, "shutting down")                                                          \
     X(BUSY, -16, "too many requests in flight")
 
 typedef enum {

@@ -152,7 +152,8 @@ int jf_cmd_due(int argc, char **argv)
     int64_t t = 0, due = 0;
     unsigned n = 0;
     if (jf_clock_parse_rfc3339(from, &t)) {
-        fprintf(stderr, "jianfu due: --from must be RFC 3339, e.g. 2026-10-09T10:00:00+08:00\n");
+        fprintf(stderr,
+                "jianfu due: --from must be RFC 3339, e.g. 2026-10-09T10:00:00+08:00\n");
         return JF_EXIT_USAGE;
     }
     if (jf_config_parse_uint(days, 1, JF_TRIAGE_MAX_WORKING_DAYS, &n) ||
@@ -220,12 +221,12 @@ int jf_cmd_dept(int argc, char **argv)
         return rc;
     rc = check_schema("dept add", conn);
     if (!rc) {
-        jf_err err = jf_store_dept_add(conn, code, name, parent, aliases, naliases, msg,
-                                       sizeof msg);
+        jf_err err =
+            jf_store_dept_add(conn, code, name, parent, aliases, naliases, msg, sizeof msg);
         if (err) {
             fprintf(stderr, "jianfu dept add: %s\n", msg);
-            rc = err == JF_ERR_DB_UNAVAILABLE || err == JF_ERR_DB ? JF_EXIT_FAIL
-                                                                  : JF_EXIT_USAGE;
+            rc =
+                err == JF_ERR_DB_UNAVAILABLE || err == JF_ERR_DB ? JF_EXIT_FAIL : JF_EXIT_USAGE;
         } else {
             printf("department %s added\n", code);
         }
@@ -239,7 +240,8 @@ int jf_cmd_dept(int argc, char **argv)
 static int read_password(char *buf, size_t sz)
 {
     if (!fgets(buf, (int)sz, stdin)) {
-        fprintf(stderr, "jianfu user add: the password is read from standard input; got none\n");
+        fprintf(stderr,
+                "jianfu user add: the password is read from standard input; got none\n");
         return JF_EXIT_USAGE;
     }
     size_t n = strcspn(buf, "\r\n");
@@ -285,7 +287,8 @@ int jf_cmd_user(int argc, char **argv)
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
         role_ok = role_ok || strcmp(role, roles[i]) == 0;
     if (!role_ok) {
-        fprintf(stderr, "jianfu user add: --role must be liaison, coordinator, inspector or admin\n");
+        fprintf(stderr,
+                "jianfu user add: --role must be liaison, coordinator, inspector or admin\n");
         return JF_EXIT_USAGE;
     }
     if (strcmp(role, "liaison") == 0 && !dept) {
@@ -315,8 +318,8 @@ int jf_cmd_user(int argc, char **argv)
         jf_err err = jf_store_user_add(conn, login, role, dept, hash, msg, sizeof msg);
         if (err) {
             fprintf(stderr, "jianfu user add: %s\n", msg);
-            rc = err == JF_ERR_DB_UNAVAILABLE || err == JF_ERR_DB ? JF_EXIT_FAIL
-                                                                  : JF_EXIT_USAGE;
+            rc =
+                err == JF_ERR_DB_UNAVAILABLE || err == JF_ERR_DB ? JF_EXIT_FAIL : JF_EXIT_USAGE;
         } else {
             printf("user %s (%s) added\n", login, role);
         }
@@ -403,7 +406,8 @@ int jf_cmd_overdue(int argc, char **argv)
     }
     overdue_ctx ctx = {.at = jf_clock_now(), .csv = false, .rows = NULL, .count = 0};
     if (at && jf_clock_parse_rfc3339(at, &ctx.at)) {
-        fprintf(stderr, "jianfu overdue: --at must be RFC 3339, e.g. 2026-11-30T09:00:00+08:00\n");
+        fprintf(stderr,
+                "jianfu overdue: --at must be RFC 3339, e.g. 2026-11-30T09:00:00+08:00\n");
         return JF_EXIT_USAGE;
     }
     if (strcmp(format, "csv") == 0) {

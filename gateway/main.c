@@ -13,7 +13,8 @@ typedef struct {
 } subcommand;
 
 static const subcommand subcommands[] = {
-    {"serve", jf_cmd_serve, "serve                      run the HTTP server and background workers"},
+    {"serve", jf_cmd_serve,
+     "serve                      run the HTTP server and background workers"},
     {"migrate", jf_cmd_migrate, "migrate                    apply database migrations"},
     {"keygen", jf_cmd_keygen, "keygen --out FILE          write a new key file (mode 0600)"},
     {"due", jf_cmd_due, "due --from RFC3339 --working-days N   print a deadline"},
@@ -22,8 +23,7 @@ static const subcommand subcommands[] = {
     {"user", jf_cmd_user,
      "user add --login LOGIN --role liaison|coordinator|inspector|admin [--dept CODE]\n"
      "                             (password on stdin)"},
-    {"overdue", jf_cmd_overdue,
-     "overdue [--at RFC3339] [--dept CODE] [--format json|csv]"},
+    {"overdue", jf_cmd_overdue, "overdue [--at RFC3339] [--dept CODE] [--format json|csv]"},
     {"twilio-sign", jf_cmd_twilio_sign,
      "twilio-sign --url URL NAME=VALUE...   print the X-Twilio-Signature for a test request"},
 };

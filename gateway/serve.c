@@ -62,7 +62,10 @@ int jf_cmd_serve(int argc, char **argv)
     int rc = JF_EXIT_FAIL;
 
     if (argc > 1) {
-        fprintf(stderr, "jianfu serve: unexpected argument '%s': serve takes none; configure it with JIANFU_* environment variables\n", argv[1]);
+        fprintf(stderr,
+                "jianfu serve: unexpected argument '%s': serve takes none; configure it with "
+                "JIANFU_* environment variables\n",
+                argv[1]);
         return JF_EXIT_USAGE;
     }
     if (jf_config_load(&cfg, msg, sizeof msg)) {

@@ -55,9 +55,9 @@ struct jf_server {
     pthread_t ready_thread;
     pthread_mutex_t ready_lock;
     pthread_cond_t ready_wake;
-    bool ready_stop;      /* guarded by ready_lock */
-    bool ready;           /* guarded by ready_lock */
-    char ready_why[256];  /* guarded by ready_lock */
+    bool ready_stop;     /* guarded by ready_lock */
+    bool ready;          /* guarded by ready_lock */
+    char ready_why[256]; /* guarded by ready_lock */
 };
 
 typedef enum { REQ_READING, REQ_WAITING, REQ_DONE } req_state;
@@ -114,7 +114,9 @@ static enum MHD_Result respond_text(struct MHD_Connection *conn, unsigned status
     char body[512];
     int n = snprintf(body, sizeof body, "%s\n", msg);
     return respond(conn, status, "text/plain; charset=utf-8", body,
-                   n < 0 ? 0 : (size_t)n >= sizeof body ? sizeof body - 1 : (size_t)n,
+                   n < 0                      ? 0
+                   : (size_t)n >= sizeof body ? sizeof body - 1
+                                              : (size_t)n,
                    status == MHD_HTTP_SERVICE_UNAVAILABLE);
 }
 
@@ -147,8 +149,8 @@ static enum MHD_Result handle_readyz(jf_server *srv, request *r)
             *p = '\'';
     int n = ready ? snprintf(body, sizeof body, "{\"status\":\"ready\",\"schema\":%d}\n",
                              jf_store_schema_target())
-                  : snprintf(body, sizeof body, "{\"status\":\"not ready\",\"reason\":\"%s\"}\n",
-                             why);
+                  : snprintf(body, sizeof body,
+                             "{\"status\":\"not ready\",\"reason\":\"%s\"}\n", why);
     if (n < 0 || (size_t)n >= sizeof body)
         n = 0;
     return respond(r->conn, ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
@@ -367,8 +369,8 @@ static enum MHD_Result webhook_start(jf_server *srv, request *r)
     }
     if (!has_text(r->msg.text)) {
         /* Nothing to act on: tell the reporter instead of opening an empty complaint. */
-        if (r->chan->adapter->render_ack("减负直通车：请用文字描述您遇到的问题，我们会转给承办部门。",
-                                         &reply)) {
+        if (r->chan->adapter->render_ack(
+                "减负直通车：请用文字描述您遇到的问题，我们会转给承办部门。", &reply)) {
             ret = respond_text(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
             goto out;
         }
@@ -385,14 +387,16 @@ static enum MHD_Result webhook_start(jf_server *srv, request *r)
                            "the sender address is empty or malformed");
         goto out;
     }
-    err = jf_privacy_seal(kr, r->reporter_key, r->msg.sender, strlen(r->msg.sender), &r->sealed);
+    err =
+        jf_privacy_seal(kr, r->reporter_key, r->msg.sender, strlen(r->msg.sender), &r->sealed);
     if (!err)
         err = jf_privacy_redact(r->msg.text, strlen(r->msg.text), &r->redacted, &counts);
     if (err) {
         jf_log_error("webhook.privacy_failed", "kind=%s reason=%s", r->chan->ch.kind,
                      jf_errname(err));
-        ret = respond_text(r->conn, err == JF_ERR_TOOBIG ? MHD_HTTP_CONTENT_TOO_LARGE
-                                                         : MHD_HTTP_INTERNAL_SERVER_ERROR,
+        ret = respond_text(r->conn,
+                           err == JF_ERR_TOOBIG ? MHD_HTTP_CONTENT_TOO_LARGE
+                                                : MHD_HTTP_INTERNAL_SERVER_ERROR,
                            err == JF_ERR_TOOBIG ? "the message text is too long"
                                                 : "internal error protecting the message");
         goto out;
@@ -672,17 +676,15 @@ jf_err jf_gateway_server_start(const jf_config *cfg, const jf_keyring *kr, jf_se
         goto fail_intake;
     }
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, access_handler, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-        MHD_OPTION_SOCK_ADDR, &addr,
-        MHD_OPTION_URI_LOG_CALLBACK, uri_callback, srv, MHD_OPTION_NOTIFY_COMPLETED,
-        completed_callback, srv,
-        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        cfg->connection_timeout, MHD_OPTION_THREAD_POOL_SIZE, cfg->http_threads,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)1024, MHD_OPTION_END);
+        MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_URI_LOG_CALLBACK, uri_callback, srv,
+        MHD_OPTION_NOTIFY_COMPLETED, completed_callback, srv, MHD_OPTION_CONNECTION_LIMIT,
+        cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
+        MHD_OPTION_THREAD_POOL_SIZE, cfg->http_threads, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(64 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(errbuf, errsz, "cannot listen on %s:%u (address in use or not permitted)",
                  cfg->listen_host, cfg->listen_port);

@@ -71,9 +71,9 @@ jf_err jf_store_dept_add(PGconn *conn, const char *code, const char *name,
     }
     snprintf(what, sizeof what, "department '%s'", code);
     const char *params[] = {code, name, parent_code ? parent_id : NULL};
-    err = write_row(conn,
-                    "INSERT INTO departments (code, name, parent_id) VALUES ($1, $2, $3::bigint)",
-                    3, params, what, errbuf, errsz);
+    err = write_row(
+        conn, "INSERT INTO departments (code, name, parent_id) VALUES ($1, $2, $3::bigint)", 3,
+        params, what, errbuf, errsz);
     if (err)
         goto out;
     for (int i = 0; i < naliases; i++) {

@@ -46,11 +46,20 @@ static void params_fill(intake_params *p, const jf_store_intake_job *j)
     jf_clock_format_cst(j->ack_due, p->ts[1]);
     jf_clock_format_cst(j->answer_due, p->ts[2]);
     jf_clock_format_cst(j->resolve_due, p->ts[3]);
-    const char *v[INTAKE_NPARAMS] = {j->kind,     j->channel,  j->msg_id,
-                                     j->code,     (const char *)j->reporter_key,
-                                     j->pseudonym_kid, j->body, p->redactions,
-                                     p->ts[0],    p->ts[1],    p->ts[2],
-                                     p->ts[3],    j->seal_kid, (const char *)j->sealed};
+    const char *v[INTAKE_NPARAMS] = {j->kind,
+                                     j->channel,
+                                     j->msg_id,
+                                     j->code,
+                                     (const char *)j->reporter_key,
+                                     j->pseudonym_kid,
+                                     j->body,
+                                     p->redactions,
+                                     p->ts[0],
+                                     p->ts[1],
+                                     p->ts[2],
+                                     p->ts[3],
+                                     j->seal_kid,
+                                     (const char *)j->sealed};
     for (int i = 0; i < INTAKE_NPARAMS; i++) {
         p->values[i] = v[i];
         p->lengths[i] = 0;
@@ -94,8 +103,8 @@ jf_err jf_store_intake_run_one(PGconn *conn, jf_store_intake_job *job)
 {
     intake_params p;
     params_fill(&p, job);
-    PGresult *res = PQexecParams(conn, intake_sql, INTAKE_NPARAMS, NULL, p.values, p.lengths,
-                                 p.formats, 0);
+    PGresult *res =
+        PQexecParams(conn, intake_sql, INTAKE_NPARAMS, NULL, p.values, p.lengths, p.formats, 0);
     job->err = take_result(conn, res, job);
     if (job->err && job->err != JF_ERR_EXISTS) {
         char msg[256];
@@ -155,8 +164,8 @@ static jf_err run_batch(PGconn *conn, jf_store_intake_job **jobs, int n)
             if (PQresultStatus(res) == PGRES_FATAL_ERROR) {
                 char msg[256];
                 jf_store_errmsg(conn, res, msg, sizeof msg);
-                jf_log_warn("intake.batch_job_failed", "error=%s detail=\"%s\"",
-                            jf_errname(e), msg);
+                jf_log_warn("intake.batch_job_failed", "error=%s detail=\"%s\"", jf_errname(e),
+                            msg);
             }
         }
         PQclear(res);

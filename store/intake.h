@@ -43,7 +43,7 @@ struct jf_store_intake_job {
     const char *kind;
     const char *channel;
     const char *msg_id;
-    const char *code; /* fresh candidate ticket code */
+    const char *code;            /* fresh candidate ticket code */
     const uint8_t *reporter_key; /* 32 bytes */
     const char *pseudonym_kid;
     const char *body; /* redacted text */
@@ -69,7 +69,8 @@ struct jf_store_intake_job {
 /* jf_store_intake_start - start committers threads on conninfo (borrowed; must outlive the
  * intake). Connections are opened lazily, so a database that is down at start-up only
  * makes jobs fail with JF_ERR_DB_UNAVAILABLE until it is back. */
-jf_err jf_store_intake_start(const char *conninfo, int committers, jf_store_intake **out) JF_WUR;
+jf_err jf_store_intake_start(const char *conninfo, int committers,
+                             jf_store_intake **out) JF_WUR;
 
 /* jf_store_intake_submit - queue job. Returns JF_ERR_OK when done will be called later;
  * JF_ERR_BUSY when JF_STORE_INTAKE_MAX_QUEUE jobs are already waiting and JF_ERR_SHUTDOWN

@@ -50,9 +50,10 @@ jf_err jf_store_schema_check(PGconn *conn, char *errbuf, size_t errsz)
     if (err)
         return err;
     if (version < target) {
-        snprintf(errbuf, errsz,
-                 "database schema is at version %d but this binary needs %d: run `jianfu migrate`",
-                 version, target);
+        snprintf(
+            errbuf, errsz,
+            "database schema is at version %d but this binary needs %d: run `jianfu migrate`",
+            version, target);
         return JF_ERR_SCHEMA;
     }
     if (version > target) {
@@ -77,9 +78,9 @@ static jf_err apply_one(PGconn *conn, const jf_store_migration *m, char *errbuf,
     char version[16];
     snprintf(version, sizeof version, "%d", m->version);
     const char *params[] = {version, m->name};
-    PGresult *res = PQexecParams(conn,
-                                 "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-                                 2, NULL, params, NULL, NULL, 0);
+    PGresult *res =
+        PQexecParams(conn, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2,
+                     NULL, params, NULL, NULL, 0);
     err = jf_store_result_err(conn, res);
     if (err)
         jf_store_errmsg(conn, res, errbuf, errsz);
@@ -97,7 +98,8 @@ jf_err jf_store_migrate(PGconn *conn, int *applied, char *errbuf, size_t errsz)
 {
     int version = 0, count = 0;
     int target = jf_store_schema_target();
-    jf_err err = jf_store_exec(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", errbuf, errsz);
+    jf_err err =
+        jf_store_exec(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", errbuf, errsz);
     if (err)
         return err;
 

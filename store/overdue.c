@@ -28,8 +28,8 @@ static const char overdue_sql[] =
     "      WHERE o.resolve_due < to_timestamp($1)) x"
     "  ORDER BY due, code";
 
-jf_err jf_store_overdue(PGconn *conn, int64_t at, const char *dept_code,
-                        jf_store_overdue_fn fn, void *arg, char *errbuf, size_t errsz)
+jf_err jf_store_overdue(PGconn *conn, int64_t at, const char *dept_code, jf_store_overdue_fn fn,
+                        void *arg, char *errbuf, size_t errsz)
 {
     PGresult *res = NULL;
     jf_err err;

@@ -31,7 +31,7 @@ typedef int (*jf_store_overdue_fn)(const jf_store_overdue_row *row, void *arg);
 /* jf_store_overdue - every missed deadline of every open complaint at instant at,
  * optionally limited to department dept_code (NULL for all; JF_ERR_NOTFOUND when no such
  * department), ordered by due time then ticket code. */
-jf_err jf_store_overdue(PGconn *conn, int64_t at, const char *dept_code,
-                        jf_store_overdue_fn fn, void *arg, char *errbuf, size_t errsz) JF_WUR;
+jf_err jf_store_overdue(PGconn *conn, int64_t at, const char *dept_code, jf_store_overdue_fn fn,
+                        void *arg, char *errbuf, size_t errsz) JF_WUR;
 
 #endif
