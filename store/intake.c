@@ -193,30 +193,47 @@ out:
     return err;
 }
 
-static void process(jf_store_intake *in, PGconn **connp, jf_store_intake_job **jobs, int n)
+/* Make sure *connp is an open connection with the intake statement prepared. */
+static jf_err ensure_connection(jf_store_intake *in, PGconn **connp)
 {
-    jf_err err = JF_ERR_OK;
-    int64_t t0 = jf_clock_mono_ms();
-
-    if (*connp && PQstatus(*connp) != CONNECTION_OK) {
+    char msg[256] = "";
+    if (*connp && PQstatus(*connp) == CONNECTION_OK)
+        return JF_ERR_OK;
+    PQfinish(*connp);
+    *connp = NULL;
+    jf_err err = jf_store_connect(in->conninfo, connp, msg, sizeof msg);
+    if (err) {
+        jf_log_warn("intake.db_unavailable", "error=\"%s\"", msg);
+        return err;
+    }
+    err = prepare(*connp);
+    if (err) {
         PQfinish(*connp);
         *connp = NULL;
     }
-    if (!*connp) {
-        char msg[256] = "";
-        err = jf_store_connect(in->conninfo, connp, msg, sizeof msg);
-        if (err) {
-            jf_log_warn("intake.db_unavailable", "error=\"%s\"", msg);
-        } else {
-            err = prepare(*connp);
-            if (err) {
-                PQfinish(*connp);
-                *connp = NULL;
-            }
-        }
-    }
+    return err;
+}
+
+static void process(jf_store_intake *in, PGconn **connp, jf_store_intake_job **jobs, int n)
+{
+    int64_t t0 = jf_clock_mono_ms();
+    bool reused = *connp && PQstatus(*connp) == CONNECTION_OK;
+
+    jf_err err = ensure_connection(in, connp);
     if (!err)
         err = run_batch(*connp, jobs, n);
+    if (err == JF_ERR_DB_UNAVAILABLE && reused) {
+        /* libpq reports a connection the server has since closed (a restart, a failover)
+         * as open until it is used. A batch that failed on such a reused connection is
+         * retried once on a fresh one; jf_intake is idempotent, so even a batch whose
+         * COMMIT reached the old server is stored only once. */
+        jf_log_info("intake.reconnect", "jobs=%d", n);
+        PQfinish(*connp);
+        *connp = NULL;
+        err = ensure_connection(in, connp);
+        if (!err)
+            err = run_batch(*connp, jobs, n);
+    }
     if (err == JF_ERR_DB) {
         /* One job spoiled the batch: give each its own transaction so the others land. */
         for (int i = 0; i < n; i++)
