@@ -102,6 +102,7 @@ jf_err jf_config_load(jf_config *c, char *errbuf, size_t errsz)
 
     c->database_url = dup_env("JIANFU_DATABASE_URL");
     c->key_file = dup_env("JIANFU_KEY_FILE");
+    c->channels_file = dup_env("JIANFU_CHANNELS_FILE");
     c->public_url = dup_env("JIANFU_PUBLIC_URL");
     if (!c->public_url) {
         size_t n = strlen(c->listen_host) + 32;
@@ -135,5 +136,6 @@ void jf_config_free(jf_config *c)
     free(c->listen_host);
     free(c->public_url);
     free(c->key_file);
+    free(c->channels_file);
     memset(c, 0, sizeof *c);
 }

@@ -17,6 +17,7 @@ typedef struct {
     unsigned listen_port; /* JIANFU_LISTEN port part, default 8080 */
     char *public_url;     /* JIANFU_PUBLIC_URL without trailing '/', default http://LISTEN */
     char *key_file;       /* JIANFU_KEY_FILE; NULL when unset */
+    char *channels_file;  /* JIANFU_CHANNELS_FILE: named webhook channels; NULL when unset */
     unsigned max_connections;    /* JIANFU_MAX_CONNECTIONS, default 512 */
     unsigned connection_timeout; /* JIANFU_CONNECTION_TIMEOUT seconds, default 30 */
     unsigned http_threads;       /* JIANFU_HTTP_THREADS, default 2 */

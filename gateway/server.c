@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "gateway/channels.h"
 #include "privacy/pseudonym.h"
 #include "privacy/redact.h"
 #include "privacy/seal.h"
@@ -33,23 +34,17 @@
 #define RETRY_AFTER "5"
 /* How often the readiness checker looks at the database, in milliseconds. */
 #define READY_INTERVAL_MS 1000
+/* What a reporter is told when a message has no text to act on. */
+#define EMPTY_MESSAGE_REPLY "减负直通车：请用文字描述您遇到的问题，我们会转给承办部门。"
 /* How many times a ticket code is redrawn after a (very unlikely) collision. */
 #define MAX_CODE_ATTEMPTS 4
-/* Webhook channels the server can hold (one default channel per adapter kind for now). */
-#define MAX_CHANNELS 32
-
-typedef struct {
-    const jf_webhook_adapter *adapter;
-    jf_webhook_channel ch;
-} channel;
 
 struct jf_server {
     const jf_config *cfg;
     const jf_keyring *kr;
     jf_store_intake *intake;
     struct MHD_Daemon *daemon;
-    channel channels[MAX_CHANNELS];
-    size_t nchannels;
+    jf_channels channels;
     atomic_int inflight; /* requests between URI callback and completion */
 
     pthread_t ready_thread;
@@ -75,7 +70,7 @@ typedef struct {
     req_state state; /* written by the committer before it resumes the connection */
 
     /* Webhook intake state. */
-    const channel *chan;
+    const jf_channel *chan;
     void *adapter_state;
     jf_inbound msg;
     uint8_t reporter_key[JF_REPORTER_KEY_LEN];
@@ -218,15 +213,6 @@ static const char *header_lookup(void *ctx, const char *name)
     return MHD_lookup_connection_value((struct MHD_Connection *)ctx, MHD_HEADER_KIND, name);
 }
 
-static const channel *find_channel(jf_server *srv, const char *kind, const char *name)
-{
-    for (size_t i = 0; i < srv->nchannels; i++)
-        if (strcmp(srv->channels[i].ch.kind, kind) == 0 &&
-            strcmp(srv->channels[i].ch.name, name) == 0)
-            return &srv->channels[i];
-    return NULL;
-}
-
 /* Split "/webhooks/<kind>[/<name>]" of the raw URI (query excluded) into kind and name. */
 static bool parse_webhook_path(const char *uri, char *kind, size_t ksz, char *name, size_t nsz)
 {
@@ -315,7 +301,7 @@ static enum MHD_Result webhook_finish(jf_server *srv, request *r)
         goto out;
     }
     if (ack_text(r->job.result_code, r->job.result_answer_due, &text) ||
-        r->chan->adapter->render_ack(text.data, &reply)) {
+        r->chan->adapter->render_ack(&r->chan->ch, r->adapter_state, text.data, &reply)) {
         ret = respond_text(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
                            "the message was stored but the acknowledgement could not be built");
         goto out;
@@ -350,9 +336,12 @@ static enum MHD_Result webhook_start(jf_server *srv, request *r)
     jf_err err;
 
     snprintf(full_url, sizeof full_url, "%s%s", srv->cfg->public_url, r->uri);
+    const char *q = strchr(r->uri, '?');
     jf_webhook_request wreq = {
         .method = r->method,
         .url = full_url,
+        .query = q ? q + 1 : "",
+        .now = jf_clock_now(),
         .content_type =
             MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
         .header = header_lookup,
@@ -367,10 +356,15 @@ static enum MHD_Result webhook_start(jf_server *srv, request *r)
         ret = respond_reply(r->conn, &reply);
         goto out;
     }
+    if (!r->msg.msg_id) {
+        /* A handshake or an event that carries no message: the adapter has answered. */
+        ret = respond_reply(r->conn, &reply);
+        goto out;
+    }
     if (!has_text(r->msg.text)) {
         /* Nothing to act on: tell the reporter instead of opening an empty complaint. */
-        if (r->chan->adapter->render_ack(
-                "减负直通车：请用文字描述您遇到的问题，我们会转给承办部门。", &reply)) {
+        if (r->chan->adapter->render_ack(&r->chan->ch, r->adapter_state, EMPTY_MESSAGE_REPLY,
+                                         &reply)) {
             ret = respond_text(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
             goto out;
         }
@@ -457,6 +451,7 @@ static const route routes[] = {
     {"GET", "/healthz", ROUTE_HEALTHZ},
     {"GET", "/readyz", ROUTE_READYZ},
     {"POST", "/webhooks/", ROUTE_WEBHOOK},
+    {"GET", "/webhooks/", ROUTE_WEBHOOK}, /* Kannel get-url, URL-verification handshakes */
 };
 
 static const route *match_route(const char *uri, bool *path_known, const char *method)
@@ -541,10 +536,14 @@ static enum MHD_Result first_call(jf_server *srv, request *r, const char *method
     if (!parse_webhook_path(r->uri, kind, sizeof kind, name, sizeof name))
         return respond_text(r->conn, MHD_HTTP_NOT_FOUND,
                             "webhook paths are /webhooks/<kind> or /webhooks/<kind>/<name>");
-    r->chan = find_channel(srv, kind, name);
+    r->chan = jf_gateway_channels_find(&srv->channels, kind, name);
     if (!r->chan)
         return respond_text(r->conn, MHD_HTTP_NOT_FOUND,
                             "no channel of that kind and name is configured on this server");
+    unsigned want = strcmp(method, "GET") == 0 ? JF_WEBHOOK_GET : JF_WEBHOOK_POST;
+    if (!(r->chan->adapter->methods & want))
+        return respond_text(r->conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                            "method not allowed for this kind of webhook");
 
     const char *cl =
         MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -618,28 +617,6 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 
 /* ---- start and stop ------------------------------------------------------------------- */
 
-static void load_channels(jf_server *srv)
-{
-    for (size_t i = 0; srv->nchannels < MAX_CHANNELS; i++) {
-        const jf_webhook_adapter *a = jf_webhook_adapter_at(i);
-        if (!a)
-            break;
-        const char *secret = getenv(a->secret_env);
-        if (!secret || !*secret) {
-            jf_log_info("channel.disabled", "kind=%s reason=\"%s is not set\"", a->kind,
-                        a->secret_env);
-            continue;
-        }
-        channel *c = &srv->channels[srv->nchannels++];
-        c->adapter = a;
-        c->ch.kind = a->kind;
-        c->ch.name = "default";
-        c->ch.secret = secret;
-        jf_log_info("channel.enabled", "kind=%s name=default path=/webhooks/%s", a->kind,
-                    a->kind);
-    }
-}
-
 jf_err jf_gateway_server_start(const jf_config *cfg, const jf_keyring *kr, jf_server **out,
                                char *errbuf, size_t errsz)
 {
@@ -663,7 +640,13 @@ jf_err jf_gateway_server_start(const jf_config *cfg, const jf_keyring *kr, jf_se
     pthread_mutex_init(&srv->ready_lock, NULL);
     pthread_cond_init(&srv->ready_wake, NULL);
     snprintf(srv->ready_why, sizeof srv->ready_why, "starting");
-    load_channels(srv);
+    err = jf_gateway_channels_load(&srv->channels, cfg->channels_file, errbuf, errsz);
+    if (err) {
+        pthread_cond_destroy(&srv->ready_wake);
+        pthread_mutex_destroy(&srv->ready_lock);
+        free(srv);
+        return err;
+    }
 
     err = jf_store_intake_start(cfg->database_url, (int)cfg->committers, &srv->intake);
     if (err) {
@@ -703,6 +686,7 @@ fail_ready:
 fail_intake:
     jf_store_intake_stop(srv->intake);
 fail:
+    jf_gateway_channels_free(&srv->channels);
     pthread_cond_destroy(&srv->ready_wake);
     pthread_mutex_destroy(&srv->ready_lock);
     free(srv);
@@ -735,5 +719,6 @@ void jf_gateway_server_shutdown(jf_server *srv)
     pthread_join(srv->ready_thread, NULL);
     pthread_cond_destroy(&srv->ready_wake);
     pthread_mutex_destroy(&srv->ready_lock);
+    jf_gateway_channels_free(&srv->channels);
     free(srv);
 }

@@ -58,3 +58,14 @@ jf_err jf_webhook_reply_text(jf_webhook_reply *r, unsigned status, const char *m
 out:
     return err;
 }
+
+const char *jf_webhook_channel_get(const jf_webhook_channel *ch, const char *key)
+{
+    if (!ch || !key)
+        return NULL;
+    for (size_t i = 0; i < ch->nsettings; i++)
+        if (ch->settings[i].key && strcmp(ch->settings[i].key, key) == 0)
+            return ch->settings[i].value && ch->settings[i].value[0] ? ch->settings[i].value
+                                                                     : NULL;
+    return NULL;
+}

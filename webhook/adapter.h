@@ -7,7 +7,7 @@
  *     (gateway stores the complaint and commits)
  *     render_ack -> the provider's success response carrying the acknowledgement text
  *     release  -> free the parse state
- * On failure receive fills *reject with the status and a message a provider's operator
+ * On failure receive fills *reply with the status and a message a provider's operator
  * can act on, and the gateway sends it as is. A reject message names what is wrong
  * ("missing required parameter MessageSid") and never echoes a request value: values are
  * phone numbers and message text. Adapters are stateless; all functions are thread-safe.
@@ -27,19 +27,43 @@
 #include "core/err.h"
 #include "webhook/inbound.h"
 
+/* Flags of a channel setting. */
+#define JF_SETTING_REQUIRED 1u /* the channel cannot be enabled without it */
+#define JF_SETTING_SECRET 2u   /* never logged or shown, not even its length */
+
+/* One setting an adapter understands. The default channel of the kind reads it from the
+ * environment variable env; a named channel from its section of the channel file. */
+typedef struct {
+    const char *key; /* "auth_token" */
+    const char *env; /* "JIANFU_TWILIO_AUTH_TOKEN" */
+    unsigned flags;
+    const char *help; /* one line for docs and error messages */
+} jf_webhook_setting_spec;
+
+/* HTTP methods an adapter answers (a bit set). */
+#define JF_WEBHOOK_GET 1u
+#define JF_WEBHOOK_POST 2u
+
 typedef struct {
     const char *kind;
-    /* Environment variable holding the default channel's secret. */
-    const char *secret_env;
-    /* Verify and parse req for channel ch. On success *msg borrows from *state, which
-     * the caller passes to release once done with *msg. On failure returns an error,
-     * leaves *state NULL and *msg empty, and renders *reject (status 400/403/405/413/415
-     * for the client's mistakes, 500 for the server's, such as a missing secret). */
+    unsigned methods;
+    const jf_webhook_setting_spec *settings;
+    size_t nsettings;
+    /* Verify and parse req for channel ch. Three outcomes:
+     *  - JF_ERR_OK with msg->msg_id set: a message to store; *msg borrows from *state,
+     *    which the caller passes to release once done with *msg;
+     *  - JF_ERR_OK with msg->msg_id NULL: nothing to store (a URL-verification handshake,
+     *    an event that is not a message); *reply holds the complete answer to send;
+     *  - an error: *state is NULL and *reply holds the rejection (400/403/405/413/415 for
+     *    the client's mistakes, 500 for the server's, such as a missing setting). */
     jf_err (*receive)(const jf_webhook_channel *ch, const jf_webhook_request *req,
-                      jf_inbound *msg, void **state, jf_webhook_reply *reject);
+                      jf_inbound *msg, void **state, jf_webhook_reply *reply);
     /* Render the provider's success response (status 200) into *out carrying the
-     * acknowledgement text (UTF-8; NULL for no reply message). */
-    jf_err (*render_ack)(const char *text, jf_webhook_reply *out);
+     * acknowledgement text (UTF-8; NULL for no reply message). state is what receive
+     * returned, for adapters whose reply depends on the request (e.g. encrypted replies
+     * addressed back to the sender). */
+    jf_err (*render_ack)(const jf_webhook_channel *ch, void *state, const char *text,
+                         jf_webhook_reply *out);
     /* Free what receive allocated; NULL allowed. */
     void (*release)(void *state);
 } jf_webhook_adapter;

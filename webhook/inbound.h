@@ -9,6 +9,7 @@
 #define JF_WEBHOOK_INBOUND_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -35,13 +36,15 @@ typedef const char *(*jf_webhook_header_fn)(void *ctx, const char *name);
 
 /* What an adapter sees of an HTTP request; everything borrowed. */
 typedef struct {
-    const char *method;       /* "POST" */
-    const char *url;          /* full external URL: public base + path + query */
+    const char *method;       /* "GET" or "POST" */
+    const char *url;          /* full external URL: public base + path + query, as sent */
+    const char *query;        /* raw query string after '?', still %-encoded; "" if none */
     const char *content_type; /* may be NULL */
     jf_webhook_header_fn header;
     void *header_ctx;
     const char *body; /* NUL-terminated; body_len excludes the NUL */
     size_t body_len;
+    int64_t now; /* Unix seconds at receipt, for freshness checks of signed timestamps */
 } jf_webhook_request;
 
 /* A response an adapter renders. body is bounded by JF_WEBHOOK_MAX_REPLY. */
@@ -51,11 +54,25 @@ typedef struct {
     jf_buf body;
 } jf_webhook_reply;
 
-/* Channel settings for one configured channel (borrowed from configuration). */
+#define JF_WEBHOOK_MAX_SETTINGS 16
+
+/* One setting of a channel: key as named in the adapter's setting table. */
 typedef struct {
-    const char *kind;   /* "twilio" */
-    const char *name;   /* "default" or the <name> of /webhooks/<kind>/<name> */
-    const char *secret; /* the channel's verification secret (auth token, key, ...) */
+    const char *key;
+    const char *value;
+} jf_webhook_setting;
+
+/* One configured channel: the default channel of a kind (settings from JIANFU_<KIND>_*
+ * environment variables) or a named one from the channel file. Everything is borrowed
+ * from configuration, read-only after start-up and shared by all threads. */
+typedef struct {
+    const char *kind; /* "twilio" */
+    const char *name; /* "default" or the <name> of /webhooks/<kind>/<name> */
+    jf_webhook_setting settings[JF_WEBHOOK_MAX_SETTINGS];
+    size_t nsettings;
 } jf_webhook_channel;
+
+/* jf_webhook_channel_get - the value of setting key of ch, or NULL when unset or empty. */
+const char *jf_webhook_channel_get(const jf_webhook_channel *ch, const char *key);
 
 #endif

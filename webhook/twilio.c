@@ -376,7 +376,8 @@ static jf_err twilio_receive(const jf_webhook_channel *ch, const jf_webhook_requ
     *state = NULL;
     memset(msg, 0, sizeof *msg);
 
-    if (!ch || !ch->secret || !ch->secret[0]) {
+    const char *token = ch ? jf_webhook_channel_get(ch, "auth_token") : NULL;
+    if (!token) {
         err = JF_ERR_CONFIG;
         reject(rej, 500, "twilio channel has no auth token configured", NULL);
         goto out;
@@ -422,7 +423,7 @@ static jf_err twilio_receive(const jf_webhook_channel *ch, const jf_webhook_requ
     /* The signature comes before any check of the parameters, so that a caller without
      * the auth token learns nothing about what a valid request looks like. */
     sig = req->header ? req->header(req->header_ctx, JF_TWILIO_SIGNATURE_HEADER) : NULL;
-    err = jf_webhook_twilio_verify(ch->secret, req->url, form, sig);
+    err = jf_webhook_twilio_verify(token, req->url, form, sig);
     if (err == JF_ERR_AUTH) {
         reject(rej, 403, "invalid or missing " JF_TWILIO_SIGNATURE_HEADER, NULL);
         goto out;
@@ -469,8 +470,11 @@ out:
     return err;
 }
 
-static jf_err twilio_render_ack(const char *text, jf_webhook_reply *out)
+static jf_err twilio_render_ack(const jf_webhook_channel *ch, void *state, const char *text,
+                                jf_webhook_reply *out)
 {
+    (void)ch;
+    (void)state;
     jf_err err = JF_ERR_INVAL;
 
     if (!out)
@@ -484,9 +488,16 @@ out:
     return err;
 }
 
+static const jf_webhook_setting_spec twilio_settings[] = {
+    {"auth_token", "JIANFU_TWILIO_AUTH_TOKEN", JF_SETTING_REQUIRED | JF_SETTING_SECRET,
+     "the account's auth token: verifies X-Twilio-Signature"},
+};
+
 const jf_webhook_adapter jf_webhook_twilio_adapter = {
     .kind = "twilio",
-    .secret_env = "JIANFU_TWILIO_AUTH_TOKEN",
+    .methods = JF_WEBHOOK_POST,
+    .settings = twilio_settings,
+    .nsettings = sizeof twilio_settings / sizeof twilio_settings[0],
     .receive = twilio_receive,
     .render_ack = twilio_render_ack,
     .release = twilio_release,

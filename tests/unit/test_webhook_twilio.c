@@ -248,7 +248,7 @@ static void make_request(fake_request *r, const char *body)
     jf_webhook_form_free(&f);
 }
 
-static const jf_webhook_channel channel = {"twilio", "default", TOKEN};
+static const jf_webhook_channel channel = {"twilio", "default", {{"auth_token", TOKEN}}, 1};
 
 /* Run receive on r and expect a reject of this status whose message contains want;
  * also check that no reject ever echoes the sender's number or the message text. */
@@ -474,7 +474,7 @@ static void test_receive_limits(void **state)
 
     /* A channel without an auth token is the server's fault, and never verifies. */
     make_request(&r, GOOD_BODY);
-    jf_webhook_channel nokey = {"twilio", "default", ""};
+    jf_webhook_channel nokey = {"twilio", "default", {{"auth_token", ""}}, 1};
     jf_inbound msg;
     void *st = NULL;
     jf_webhook_reply rej;
@@ -493,8 +493,7 @@ static void test_render_ack_escapes(void **state)
     (void)state;
     jf_webhook_reply out;
     jf_webhook_reply_init(&out);
-    assert_int_equal(jf_webhook_twilio_adapter.render_ack(
-                         "已收到，编号 JF-7Q2K <查询> & \"回复\" 'Y'", &out),
+    assert_int_equal(jf_webhook_twilio_adapter.render_ack(&channel, NULL, "已收到，编号 JF-7Q2K <查询> & \"回复\" 'Y'", &out),
                      JF_ERR_OK);
     assert_int_equal(out.status, 200);
     assert_string_equal(out.content_type, "application/xml; charset=utf-8");
@@ -504,23 +503,23 @@ static void test_render_ack_escapes(void **state)
                         "</Message></Response>");
 
     /* Rendering replaces what was there. */
-    assert_int_equal(jf_webhook_twilio_adapter.render_ack("ok", &out), JF_ERR_OK);
+    assert_int_equal(jf_webhook_twilio_adapter.render_ack(&channel, NULL, "ok", &out), JF_ERR_OK);
     assert_string_equal(out.body.data, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>"
                                        "<Message>ok</Message></Response>");
 
     /* No text: an empty response, so Twilio sends nothing back. */
-    assert_int_equal(jf_webhook_twilio_adapter.render_ack(NULL, &out), JF_ERR_OK);
+    assert_int_equal(jf_webhook_twilio_adapter.render_ack(&channel, NULL, NULL, &out), JF_ERR_OK);
     assert_string_equal(out.body.data,
                         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>");
 
     /* Newlines are fine; characters XML cannot carry are refused, as is broken UTF-8. */
-    assert_int_equal(jf_webhook_twilio_adapter.render_ack("a\nb", &out), JF_ERR_OK);
-    assert_int_equal(jf_webhook_twilio_adapter.render_ack("a\x01"
+    assert_int_equal(jf_webhook_twilio_adapter.render_ack(&channel, NULL, "a\nb", &out), JF_ERR_OK);
+    assert_int_equal(jf_webhook_twilio_adapter.render_ack(&channel, NULL, "a\x01"
                                                           "b",
                                                           &out),
                      JF_ERR_INVAL);
-    assert_int_equal(jf_webhook_twilio_adapter.render_ack("a\xEF\xBF\xBF", &out), JF_ERR_INVAL);
-    assert_int_equal(jf_webhook_twilio_adapter.render_ack("\xE4\xB8", &out), JF_ERR_INVAL);
+    assert_int_equal(jf_webhook_twilio_adapter.render_ack(&channel, NULL, "a\xEF\xBF\xBF", &out), JF_ERR_INVAL);
+    assert_int_equal(jf_webhook_twilio_adapter.render_ack(&channel, NULL, "\xE4\xB8", &out), JF_ERR_INVAL);
     assert_int_equal(out.body.len, 0);
     jf_webhook_reply_free(&out);
 }
@@ -536,7 +535,7 @@ static void test_render_ack_bounded(void **state)
     text[n] = '\0';
     jf_webhook_reply out;
     jf_webhook_reply_init(&out);
-    assert_int_equal(jf_webhook_twilio_adapter.render_ack(text, &out), JF_ERR_TOOBIG);
+    assert_int_equal(jf_webhook_twilio_adapter.render_ack(&channel, NULL, text, &out), JF_ERR_TOOBIG);
     assert_int_equal(out.body.len, 0);
     jf_webhook_reply_free(&out);
     free(text);
@@ -548,7 +547,9 @@ static void test_adapter_table(void **state)
     const jf_webhook_adapter *a = jf_webhook_adapter_find("twilio");
     assert_ptr_equal(a, &jf_webhook_twilio_adapter);
     assert_string_equal(a->kind, "twilio");
-    assert_string_equal(a->secret_env, "JIANFU_TWILIO_AUTH_TOKEN");
+    assert_int_equal(a->nsettings, 1);
+    assert_string_equal(a->settings[0].env, "JIANFU_TWILIO_AUTH_TOKEN");
+    assert_true(a->settings[0].flags & JF_SETTING_REQUIRED);
     assert_non_null(a->receive);
     assert_non_null(a->render_ack);
     assert_non_null(a->release);
