@@ -127,8 +127,8 @@ static jf_err parse_file(jf_channels *cs, const char *path, const char *text, si
             const char *close = memchr(s, ']', (size_t)(e - s));
             const char *sp = close ? memchr(s, ' ', (size_t)(close - s)) : NULL;
             if (!close || close + 1 != e || !sp) {
-                snprintf(errbuf, errsz, "%s:%d: a section is [KIND NAME], e.g. [wecom hr]", path,
-                         lineno);
+                snprintf(errbuf, errsz, "%s:%d: a section is [KIND NAME], e.g. [wecom hr]",
+                         path, lineno);
                 return JF_ERR_CONFIG;
             }
             char kind[32];
@@ -148,8 +148,8 @@ static jf_err parse_file(jf_channels *cs, const char *path, const char *text, si
             }
             if (!valid_name(name, (size_t)(ne - name))) {
                 snprintf(errbuf, errsz,
-                         "%s:%d: channel names are 1-%d of a-z 0-9 - _ and not 'default'",
-                         path, lineno, JF_CHANNEL_NAME_MAX);
+                         "%s:%d: channel names are 1-%d of a-z 0-9 - _ and not 'default'", path,
+                         lineno, JF_CHANNEL_NAME_MAX);
                 return JF_ERR_CONFIG;
             }
             char *n = keep(cs, name, (size_t)(ne - name));
@@ -172,8 +172,9 @@ static jf_err parse_file(jf_channels *cs, const char *path, const char *text, si
         }
         const char *eq = memchr(s, '=', (size_t)(e - s));
         if (!cur || !eq) {
-            snprintf(errbuf, errsz, "%s:%d: expected 'key = value' inside a [KIND NAME] section",
-                     path, lineno);
+            snprintf(errbuf, errsz,
+                     "%s:%d: expected 'key = value' inside a [KIND NAME] section", path,
+                     lineno);
             return JF_ERR_CONFIG;
         }
         const char *ke, *ve;

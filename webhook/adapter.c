@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "core/crypto.h"
+
 #include "webhook/twilio.h"
 
 /* One row per provider kind. A new provider is one file defining its adapter and one
@@ -68,4 +70,19 @@ const char *jf_webhook_channel_get(const jf_webhook_channel *ch, const char *key
             return ch->settings[i].value && ch->settings[i].value[0] ? ch->settings[i].value
                                                                      : NULL;
     return NULL;
+}
+
+void jf_webhook_http_init(jf_webhook_http *h)
+{
+    memset(h, 0, sizeof *h);
+    jf_buf_init(&h->url, JF_WEBHOOK_HTTP_MAX_URL);
+    jf_buf_init(&h->body, JF_WEBHOOK_HTTP_MAX_BODY);
+}
+
+void jf_webhook_http_free(jf_webhook_http *h)
+{
+    jf_buf_free(&h->url);
+    jf_buf_free(&h->body);
+    jf_crypto_zeroize(h->headers, sizeof h->headers);
+    h->nheaders = 0;
 }

@@ -22,7 +22,9 @@
 #ifndef JF_WEBHOOK_ADAPTER_H
 #define JF_WEBHOOK_ADAPTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/err.h"
 #include "webhook/inbound.h"
@@ -40,6 +42,37 @@ typedef struct {
     const char *help; /* one line for docs and error messages */
 } jf_webhook_setting_spec;
 
+/* An outbound HTTP request that an adapter builds and the dispatcher performs (webhook/
+ * does no I/O). Initialise with jf_webhook_http_init, free with jf_webhook_http_free. */
+#define JF_WEBHOOK_HTTP_MAX_HEADERS 4
+#define JF_WEBHOOK_HTTP_MAX_URL 4096
+#define JF_WEBHOOK_HTTP_MAX_BODY (32 * 1024)
+typedef struct {
+    const char *method;       /* "GET" or "POST"; static */
+    jf_buf url;               /* bounded by JF_WEBHOOK_HTTP_MAX_URL */
+    const char *content_type; /* static; NULL for no body */
+    char headers[JF_WEBHOOK_HTTP_MAX_HEADERS][256]; /* "Name: value" */
+    size_t nheaders;
+    jf_buf body; /* bounded by JF_WEBHOOK_HTTP_MAX_BODY */
+} jf_webhook_http;
+
+void jf_webhook_http_init(jf_webhook_http *h);
+void jf_webhook_http_free(jf_webhook_http *h); /* wipes: URLs and bodies carry addresses */
+
+/* What a provider's answer to a send means for the outbox row. */
+typedef enum {
+    JF_SEND_OK,    /* delivered to the provider */
+    JF_SEND_RETRY, /* transient (5xx, 429, rate limit, expired token): try again later */
+    JF_SEND_FAIL   /* permanent (bad address, bad credentials): the row is dead */
+} jf_send_verdict;
+
+typedef struct {
+    jf_send_verdict verdict;
+    int retry_after;  /* seconds the provider asked us to wait; 0 when it did not say */
+    int token_stale;  /* the access token was refused: fetch a new one before retrying */
+    char error[256];  /* the provider's error code and message; never an address or text */
+} jf_send_result;
+
 /* HTTP methods an adapter answers (a bit set). */
 #define JF_WEBHOOK_GET 1u
 #define JF_WEBHOOK_POST 2u
@@ -49,15 +82,23 @@ typedef struct {
     unsigned methods;
     const jf_webhook_setting_spec *settings;
     size_t nsettings;
-    /* Verify and parse req for channel ch. Three outcomes:
-     *  - JF_ERR_OK with msg->msg_id set: a message to store; *msg borrows from *state,
-     *    which the caller passes to release once done with *msg;
-     *  - JF_ERR_OK with msg->msg_id NULL: nothing to store (a URL-verification handshake,
-     *    an event that is not a message); *reply holds the complete answer to send;
-     *  - an error: *state is NULL and *reply holds the rejection (400/403/405/413/415 for
-     *    the client's mistakes, 500 for the server's, such as a missing setting). */
+    /* Whether render_ack can carry the acknowledgement text to the reporter in the HTTP
+     * response itself (TwiML, Kannel's reply body, WeCom's passive reply). Kinds that
+     * cannot are acknowledged through the outbox, and render_ack gets NULL text. */
+    bool inline_ack;
+    /* Verify and parse req for channel ch into msgs[0..*n) (at most max, which is
+     * JF_WEBHOOK_MAX_BATCH). Three outcomes:
+     *  - JF_ERR_OK with *n > 0: messages to store; they borrow from *state, which the
+     *    caller passes to release once done with them;
+     *  - JF_ERR_OK with *n == 0: nothing to store (a URL-verification handshake, a
+     *    delivery receipt, an event that is not a message); *reply holds the complete
+     *    answer to send;
+     *  - an error: *state is NULL, *n is 0 and *reply holds the rejection (400/403/405/
+     *    413/415 for the client's mistakes, 500 for the server's, such as a missing
+     *    setting). */
     jf_err (*receive)(const jf_webhook_channel *ch, const jf_webhook_request *req,
-                      jf_inbound *msg, void **state, jf_webhook_reply *reply);
+                      jf_inbound *msgs, size_t max, size_t *n, void **state,
+                      jf_webhook_reply *reply);
     /* Render the provider's success response (status 200) into *out carrying the
      * acknowledgement text (UTF-8; NULL for no reply message). state is what receive
      * returned, for adapters whose reply depends on the request (e.g. encrypted replies
@@ -66,6 +107,22 @@ typedef struct {
                          jf_webhook_reply *out);
     /* Free what receive allocated; NULL allowed. */
     void (*release)(void *state);
+
+    /* Outbound, for kinds that can send a message to a reporter; all NULL otherwise.
+     * Kinds whose send API needs an access token (WeCom, WeChat, DingTalk) also set
+     * token_request and token_parse; the dispatcher caches the token per channel until it
+     * expires and passes it to send_request (NULL for kinds without tokens). */
+    jf_err (*token_request)(const jf_webhook_channel *ch, jf_webhook_http *out);
+    jf_err (*token_parse)(long status, const char *body, size_t len, char *token,
+                          size_t tokensz, int64_t *expires_in, jf_send_result *res);
+    /* Build the request that delivers text to address (the reply address just opened from
+     * its seal: sensitive, wiped by the caller after use). */
+    jf_err (*send_request)(const jf_webhook_channel *ch, const char *token,
+                           const char *address, const char *text, jf_webhook_http *out);
+    /* Classify the provider's answer to a send: HTTP status, Retry-After header (may be
+     * NULL), body. */
+    void (*send_result)(long status, const char *retry_after, const char *body, size_t len,
+                        jf_send_result *res);
 } jf_webhook_adapter;
 
 /* jf_webhook_adapter_at - the i-th adapter of the table (0-based), or NULL past its end;

@@ -18,6 +18,8 @@
 #define JF_WEBHOOK_MAX_BODY (64 * 1024)
 /* Longest provider message id kept for idempotency. */
 #define JF_WEBHOOK_MAX_MSG_ID 128
+/* Most messages one webhook request may carry (providers that batch: Aliyun, WhatsApp). */
+#define JF_WEBHOOK_MAX_BATCH 32
 /* Largest reply body an adapter renders. */
 #define JF_WEBHOOK_MAX_REPLY (16 * 1024)
 

@@ -364,16 +364,19 @@ static void twilio_release(void *state)
 /* twilio_receive - the adapter's receive: see the order of checks in twilio.h. Every
  * reject names the problem and never a parameter's value. */
 static jf_err twilio_receive(const jf_webhook_channel *ch, const jf_webhook_request *req,
-                             jf_inbound *msg, void **state, jf_webhook_reply *rej)
+                             jf_inbound *msgs, size_t max, size_t *n, void **state,
+                             jf_webhook_reply *rej)
 {
+    jf_inbound *msg = msgs;
     jf_err err = JF_ERR_INVAL;
     jf_form *form = NULL;
     const char *why = NULL;
     const char *sig = NULL;
 
-    if (!req || !msg || !state || !rej)
+    if (!req || !msg || !state || !rej || !n || max < 1)
         return JF_ERR_INVAL;
     *state = NULL;
+    *n = 0;
     memset(msg, 0, sizeof *msg);
 
     const char *token = ch ? jf_webhook_channel_get(ch, "auth_token") : NULL;
@@ -460,6 +463,7 @@ static jf_err twilio_receive(const jf_webhook_channel *ch, const jf_webhook_requ
     msg->sender = jf_webhook_form_get(form, "From");
     msg->recipient = jf_webhook_form_get(form, "To");
     msg->text = jf_webhook_form_get(form, "Body");
+    *n = 1;
     *state = form;
     form = NULL;
     err = JF_ERR_OK;
@@ -496,6 +500,7 @@ static const jf_webhook_setting_spec twilio_settings[] = {
 const jf_webhook_adapter jf_webhook_twilio_adapter = {
     .kind = "twilio",
     .methods = JF_WEBHOOK_POST,
+    .inline_ack = true,
     .settings = twilio_settings,
     .nsettings = sizeof twilio_settings / sizeof twilio_settings[0],
     .receive = twilio_receive,

@@ -255,13 +255,15 @@ static const jf_webhook_channel channel = {"twilio", "default", {{"auth_token", 
 static void expect_reject(fake_request *r, unsigned status, const char *want)
 {
     jf_inbound msg;
+    size_t nmsg = 0;
     void *st = (void *)1;
     jf_webhook_reply rej;
     jf_webhook_reply_init(&rej);
 
-    jf_err err = jf_webhook_twilio_adapter.receive(&channel, &r->req, &msg, &st, &rej);
+    jf_err err = jf_webhook_twilio_adapter.receive(&channel, &r->req, &msg, 1, &nmsg, &st, &rej);
     assert_int_not_equal(err, JF_ERR_OK);
     assert_null(st);
+    assert_int_equal(nmsg, 0);
     assert_null(msg.sender);
     assert_null(msg.text);
     assert_int_equal(rej.status, status);
@@ -285,10 +287,11 @@ static void test_receive_ok(void **state)
     r.req.content_type = "Application/X-WWW-Form-Urlencoded ; charset=UTF-8";
 
     jf_inbound msg;
+    size_t nmsg = 0;
     void *st = NULL;
     jf_webhook_reply rej;
     jf_webhook_reply_init(&rej);
-    assert_int_equal(jf_webhook_twilio_adapter.receive(&channel, &r.req, &msg, &st, &rej),
+    assert_int_equal(jf_webhook_twilio_adapter.receive(&channel, &r.req, &msg, 1, &nmsg, &st, &rej),
                      JF_ERR_OK);
     assert_non_null(st);
     assert_string_equal(msg.msg_id, SID);
@@ -308,10 +311,11 @@ static void test_receive_optional_to_and_empty_body(void **state)
     /* No To, and Body="" as for a picture-only MMS: both fine. */
     make_request(&r, "From=" FROM_ENC "&Body=&MessageSid=" SID "&NumMedia=1");
     jf_inbound msg;
+    size_t nmsg = 0;
     void *st = NULL;
     jf_webhook_reply rej;
     jf_webhook_reply_init(&rej);
-    assert_int_equal(jf_webhook_twilio_adapter.receive(&channel, &r.req, &msg, &st, &rej),
+    assert_int_equal(jf_webhook_twilio_adapter.receive(&channel, &r.req, &msg, 1, &nmsg, &st, &rej),
                      JF_ERR_OK);
     assert_null(msg.recipient);
     assert_string_equal(msg.text, "");
@@ -425,10 +429,11 @@ static void test_receive_message_sid_shape(void **state)
     snprintf(body, sizeof body, "From=%s&Body=x&MessageSid=%s", FROM_ENC, sid);
     make_request(&r, body);
     jf_inbound msg;
+    size_t nmsg = 0;
     void *st = NULL;
     jf_webhook_reply rej;
     jf_webhook_reply_init(&rej);
-    assert_int_equal(jf_webhook_twilio_adapter.receive(&channel, &r.req, &msg, &st, &rej),
+    assert_int_equal(jf_webhook_twilio_adapter.receive(&channel, &r.req, &msg, 1, &nmsg, &st, &rej),
                      JF_ERR_OK);
     assert_int_equal(strlen(msg.msg_id), JF_WEBHOOK_MAX_MSG_ID);
     jf_webhook_twilio_adapter.release(st);
@@ -476,10 +481,11 @@ static void test_receive_limits(void **state)
     make_request(&r, GOOD_BODY);
     jf_webhook_channel nokey = {"twilio", "default", {{"auth_token", ""}}, 1};
     jf_inbound msg;
+    size_t nmsg = 0;
     void *st = NULL;
     jf_webhook_reply rej;
     jf_webhook_reply_init(&rej);
-    assert_int_equal(jf_webhook_twilio_adapter.receive(&nokey, &r.req, &msg, &st, &rej),
+    assert_int_equal(jf_webhook_twilio_adapter.receive(&nokey, &r.req, &msg, 1, &nmsg, &st, &rej),
                      JF_ERR_CONFIG);
     assert_int_equal(rej.status, 500);
     assert_null(st);
