@@ -38,6 +38,10 @@ static const uint_setting uint_settings[] = {
     {"JIANFU_HTTP_THREADS", offsetof(jf_config, http_threads), 2, 1, 64},
     {"JIANFU_COMMITTERS", offsetof(jf_config, committers), 2, 1, 16},
     {"JIANFU_SHUTDOWN_GRACE", offsetof(jf_config, shutdown_grace), 25, 0, 600},
+    {"JIANFU_SEND_RATE", offsetof(jf_config, send_rate), 10, 1, 1000},
+    {"JIANFU_OUTBOX_MAX_ATTEMPTS", offsetof(jf_config, outbox_max_attempts), 10, 1, 100},
+    {"JIANFU_OUTBOX_BACKOFF", offsetof(jf_config, outbox_backoff), 5, 1, 600},
+    {"JIANFU_SEND_TIMEOUT", offsetof(jf_config, send_timeout), 15, 1, 120},
 };
 
 static jf_err parse_listen(jf_config *c, const char *v, char *errbuf, size_t errsz)

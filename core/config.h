@@ -23,6 +23,10 @@ typedef struct {
     unsigned http_threads;       /* JIANFU_HTTP_THREADS, default 2 */
     unsigned committers;         /* JIANFU_COMMITTERS, default 2 */
     unsigned shutdown_grace;     /* JIANFU_SHUTDOWN_GRACE seconds, default 25 */
+    unsigned send_rate;          /* JIANFU_SEND_RATE messages/s per channel, default 10 */
+    unsigned outbox_max_attempts; /* JIANFU_OUTBOX_MAX_ATTEMPTS, default 10 */
+    unsigned outbox_backoff;      /* JIANFU_OUTBOX_BACKOFF first retry delay, s, default 5 */
+    unsigned send_timeout;        /* JIANFU_SEND_TIMEOUT total seconds per send, default 15 */
     unsigned sla_ack, sla_answer, sla_resolve; /* JIANFU_SLA "1,5,15" working days */
 } jf_config;
 

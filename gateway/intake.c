@@ -36,6 +36,7 @@ struct jf_intake_item {
     jf_buf redacted;
     char code[JF_TICKET_LEN + 1];
     int attempts;
+    jf_buf ack; /* outbox acknowledgement, for kinds without inline acks */
     jf_store_intake_job job;
 };
 
@@ -65,6 +66,19 @@ static bool has_text(const char *s)
     return false;
 }
 
+/* For kinds that cannot answer inline, the acknowledgement goes into the outbox in the
+ * same transaction as the complaint; it names the candidate ticket code, so it is
+ * rebuilt whenever the code is redrawn. */
+static jf_err item_ack(jf_request *r, jf_intake_item *it)
+{
+    if (r->chan->adapter->inline_ack)
+        return JF_ERR_OK;
+    jf_buf_reset(&it->ack);
+    jf_err err = ack_text(it->code, it->job.answer_due, &it->ack);
+    it->job.ack = err ? NULL : it->ack.data;
+    return err;
+}
+
 /* Runs on a committer thread when an item's job is finished. */
 static void item_done(jf_store_intake_job *job, void *arg)
 {
@@ -73,7 +87,7 @@ static void item_done(jf_store_intake_job *job, void *arg)
     if (job->err == JF_ERR_EXISTS && it->attempts < MAX_CODE_ATTEMPTS) {
         /* The random ticket code collided with an existing one: draw again. */
         it->attempts++;
-        if (jf_triage_ticket_new(it->code) == JF_ERR_OK &&
+        if (jf_triage_ticket_new(it->code) == JF_ERR_OK && item_ack(r, it) == JF_ERR_OK &&
             jf_store_intake_submit(r->srv->intake, job) == JF_ERR_OK)
             return;
         job->err = JF_ERR_DB;
@@ -96,6 +110,7 @@ static unsigned item_prepare(jf_server *srv, jf_request *r, jf_intake_item *it, 
     it->r = r;
     /* Redaction never lengthens the text, so the webhook body bounds it. */
     jf_buf_init(&it->redacted, JF_WEBHOOK_MAX_BODY);
+    jf_buf_init(&it->ack, ACK_MAX);
     if (jf_privacy_reporter_key(kr, r->chan->ch.kind, m->sender, it->reporter_key))
         return MHD_HTTP_BAD_REQUEST;
     jf_err err =
@@ -129,6 +144,8 @@ static unsigned item_prepare(jf_server *srv, jf_request *r, jf_intake_item *it, 
     job->sealed_len = it->sealed.len;
     job->done = item_done;
     job->done_arg = it;
+    if (item_ack(r, it))
+        return MHD_HTTP_INTERNAL_SERVER_ERROR;
     return 0;
 }
 
@@ -306,6 +323,7 @@ void jf_gateway_webhook_release(jf_request *r)
         jf_intake_item *it = &r->items[i];
         jf_privacy_sealed_free(&it->sealed);
         jf_buf_free(&it->redacted);
+        jf_buf_free(&it->ack);
         jf_crypto_zeroize(it->reporter_key, sizeof it->reporter_key);
     }
     free(r->items);

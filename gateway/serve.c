@@ -1,4 +1,5 @@
 /* serve.c - `jianfu serve`: start-up checks, signal handling and graceful shutdown. */
+#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,11 @@ int jf_cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* libcurl's global state must be set up before any thread uses it. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "jianfu serve: cannot initialise libcurl\n");
+        goto out;
+    }
     if (jf_gateway_server_start(&cfg, kr, &srv, msg, sizeof msg)) {
         fprintf(stderr, "jianfu serve: %s\n", msg);
         rc = JF_EXIT_FAIL;
@@ -115,6 +121,7 @@ int jf_cmd_serve(int argc, char **argv)
     jf_log_info("server.stopping", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
     jf_gateway_server_shutdown(srv);
     jf_log_info("server.stopped", "%s", "");
+    curl_global_cleanup();
     rc = JF_EXIT_OK;
 out:
     jf_privacy_keyring_free(kr);

@@ -397,6 +397,11 @@ jf_err jf_gateway_server_start(const jf_config *cfg, const jf_keyring *kr, jf_se
         snprintf(errbuf, errsz, "cannot start intake committers: %s", jf_strerror(err));
         goto fail;
     }
+    err = jf_gateway_dispatcher_start(cfg, kr, &srv->channels, &srv->dispatcher);
+    if (err) {
+        snprintf(errbuf, errsz, "cannot start the outbox dispatcher: %s", jf_strerror(err));
+        goto fail_intake;
+    }
     if (pthread_create(&srv->ready_thread, NULL, ready_main, srv) != 0) {
         snprintf(errbuf, errsz, "cannot start the readiness checker");
         err = JF_ERR_NOMEM;
@@ -428,6 +433,7 @@ fail_ready:
     pthread_mutex_unlock(&srv->ready_lock);
     pthread_join(srv->ready_thread, NULL);
 fail_intake:
+    jf_gateway_dispatcher_stop(srv->dispatcher);
     jf_store_intake_stop(srv->intake);
 fail:
     jf_gateway_channels_free(&srv->channels);
@@ -455,6 +461,7 @@ void jf_gateway_server_shutdown(jf_server *srv)
      * goes, so that no acknowledged request is cut off mid-way. */
     jf_store_intake_stop(srv->intake);
     MHD_stop_daemon(srv->daemon);
+    jf_gateway_dispatcher_stop(srv->dispatcher);
 
     pthread_mutex_lock(&srv->ready_lock);
     srv->ready_stop = true;

@@ -13,6 +13,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "gateway/channels.h"
+#include "gateway/dispatcher.h"
 #include "gateway/server.h"
 #include "privacy/keyring.h"
 #include "store/intake.h"
@@ -27,6 +28,7 @@ struct jf_server {
     jf_store_intake *intake;
     struct MHD_Daemon *daemon;
     jf_channels channels;
+    jf_dispatcher *dispatcher;
     atomic_int inflight; /* requests between URI callback and completion */
 
     pthread_t ready_thread;

@@ -11,13 +11,13 @@
 #include "store/db.h"
 
 #define INTAKE_STMT "jf_intake"
-#define INTAKE_NPARAMS 14
+#define INTAKE_NPARAMS 15
 #define INTAKE_MAX_COMMITTERS 16
 
 static const char intake_sql[] =
     "SELECT code, extract(epoch FROM answer_due)::bigint, created FROM jf_intake("
     "$1, $2, $3, $4, $5::bytea, $6, $7, $8::integer, $9::timestamptz, $10::timestamptz,"
-    " $11::timestamptz, $12::timestamptz, $13, $14::bytea)";
+    " $11::timestamptz, $12::timestamptz, $13, $14::bytea, $15)";
 
 struct jf_store_intake {
     const char *conninfo;
@@ -59,7 +59,8 @@ static void params_fill(intake_params *p, const jf_store_intake_job *j)
                                      p->ts[2],
                                      p->ts[3],
                                      j->seal_kid,
-                                     (const char *)j->sealed};
+                                     (const char *)j->sealed,
+                                     j->ack};
     for (int i = 0; i < INTAKE_NPARAMS; i++) {
         p->values[i] = v[i];
         p->lengths[i] = 0;
@@ -234,7 +235,7 @@ static void process(jf_store_intake *in, PGconn **connp, jf_store_intake_job **j
         if (!err)
             err = run_batch(*connp, jobs, n);
     }
-    if (err == JF_ERR_DB) {
+    if (err == JF_ERR_DB && *connp) {
         /* One job spoiled the batch: give each its own transaction so the others land. */
         for (int i = 0; i < n; i++)
             jf_store_intake_run_one(*connp, jobs[i]); /* result is in jobs[i]->err */

@@ -52,6 +52,9 @@ struct jf_store_intake_job {
     const char *seal_kid;
     const uint8_t *sealed;
     size_t sealed_len;
+    /* The acknowledgement to queue in the outbox with the complaint, for providers whose
+     * HTTP answer cannot carry it; NULL when the answer carries it. */
+    const char *ack;
     jf_store_intake_done_fn done;
     void *done_arg;
 

@@ -282,3 +282,35 @@ void jf_webhook_form_free(jf_form *f)
     f->fields = NULL;
     f->n = 0;
 }
+
+jf_err jf_webhook_urlencode(jf_buf *out, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        jf_err err;
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+            err = jf_buf_append(out, p, 1);
+        } else {
+            char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            err = jf_buf_append(out, esc, 3);
+        }
+        if (err)
+            return err;
+    }
+    return JF_ERR_OK;
+}
+
+jf_err jf_webhook_form_add(jf_buf *out, const char *name, const char *value)
+{
+    jf_err err = JF_ERR_OK;
+    if (out->len > 0 && out->data[out->len - 1] != '?' && out->data[out->len - 1] != '&')
+        err = jf_buf_append(out, "&", 1);
+    if (!err)
+        err = jf_webhook_urlencode(out, name);
+    if (!err)
+        err = jf_buf_append(out, "=", 1);
+    if (!err)
+        err = jf_webhook_urlencode(out, value);
+    return err;
+}

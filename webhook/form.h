@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 
 /* Most non-empty pairs one form may hold. */
@@ -63,6 +64,14 @@ const char *jf_webhook_form_get(const jf_form *f, const char *name);
 
 /* jf_webhook_form_free - wipe and free all fields; f may be reused. NULL allowed. */
 void jf_webhook_form_free(jf_form *f);
+
+/* jf_webhook_urlencode - append s percent-encoded for a query string or form body
+ * (unreserved characters as is, space as %20, everything else %XX) to out. */
+jf_err jf_webhook_urlencode(jf_buf *out, const char *s) JF_WUR;
+
+/* jf_webhook_form_add - append "name=value" (both encoded) to a form body or query
+ * string in out, with a leading '&' unless out is empty or ends in '?' or '&'. */
+jf_err jf_webhook_form_add(jf_buf *out, const char *name, const char *value) JF_WUR;
 
 /* jf_webhook_utf8_valid - true when the n bytes at s are well-formed UTF-8 (Unicode
  * Table 3-7: no overlong forms, no surrogates, nothing above U+10FFFF). NUL bytes are

@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 #include <strings.h>
 
 #include "core/crypto.h"
@@ -494,8 +496,79 @@ out:
 
 static const jf_webhook_setting_spec twilio_settings[] = {
     {"auth_token", "JIANFU_TWILIO_AUTH_TOKEN", JF_SETTING_REQUIRED | JF_SETTING_SECRET,
-     "the account's auth token: verifies X-Twilio-Signature"},
+     "the account's auth token: verifies X-Twilio-Signature and authenticates sends"},
+    {"account_sid", "JIANFU_TWILIO_ACCOUNT_SID", 0, "the account SID (AC...), for sending"},
+    {"from", "JIANFU_TWILIO_FROM", 0, "the number or messaging service SID replies come from"},
+    {"api_base", "JIANFU_TWILIO_API_BASE", 0, "the API's base URL (default https://api.twilio.com)"},
 };
+
+/* Outbound: the Messages resource of Twilio's REST API, POST .../Messages.json with HTTP
+ * basic authentication (account SID : auth token) and a form body To, From, Body. */
+static jf_err twilio_send_request(const jf_webhook_channel *ch, const char *token,
+                                  const char *address, const char *text, jf_webhook_http *out)
+{
+    (void)token;
+    const char *sid = jf_webhook_channel_get(ch, "account_sid");
+    const char *auth = jf_webhook_channel_get(ch, "auth_token");
+    const char *from = jf_webhook_channel_get(ch, "from");
+    const char *base = jf_webhook_channel_get(ch, "api_base");
+    char cred[256], cred64[360];
+    jf_err err = JF_ERR_CONFIG;
+
+    if (!sid || !auth || !from)
+        goto out;
+    err = JF_ERR_TOOBIG;
+    int n = snprintf(cred, sizeof cred, "%s:%s", sid, auth);
+    if (n < 0 || (size_t)n >= sizeof cred)
+        goto out;
+    err = jf_crypto_base64_encode(cred, (size_t)n, cred64, sizeof cred64, NULL);
+    if (err)
+        goto out;
+    n = snprintf(out->headers[0], sizeof out->headers[0], "Authorization: Basic %s", cred64);
+    if (n < 0 || (size_t)n >= sizeof out->headers[0]) {
+        err = JF_ERR_TOOBIG;
+        goto out;
+    }
+    out->nheaders = 1;
+    out->method = "POST";
+    out->content_type = "application/x-www-form-urlencoded";
+    err = jf_buf_appendf(&out->url, "%s/2010-04-01/Accounts/", base ? base : "https://api.twilio.com");
+    if (!err)
+        err = jf_webhook_urlencode(&out->url, sid);
+    if (!err)
+        err = jf_buf_appends(&out->url, "/Messages.json");
+    if (!err)
+        err = jf_webhook_form_add(&out->body, "To", address);
+    if (!err)
+        err = jf_webhook_form_add(&out->body, "From", from);
+    if (!err)
+        err = jf_webhook_form_add(&out->body, "Body", text);
+out:
+    jf_crypto_zeroize(cred, sizeof cred);
+    jf_crypto_zeroize(cred64, sizeof cred64);
+    return err;
+}
+
+/* Twilio answers 201 with the message; errors are JSON {"code":N,"message":"..."}. 429 and
+ * 5xx are worth retrying; other 4xx (a bad number, a blocked recipient) are not. */
+static void twilio_send_result(long status, const char *retry_after, const char *body,
+                               size_t len, jf_send_result *res)
+{
+    (void)retry_after;
+    memset(res, 0, sizeof *res);
+    if (status >= 200 && status < 300) {
+        res->verdict = JF_SEND_OK;
+        return;
+    }
+    res->verdict = status == 429 || status >= 500 ? JF_SEND_RETRY : JF_SEND_FAIL;
+    json_t *j = json_loadb(body, len, 0, NULL);
+    json_t *code = j ? json_object_get(j, "code") : NULL;
+    json_t *msg = j ? json_object_get(j, "message") : NULL;
+    snprintf(res->error, sizeof res->error, "HTTP %ld, Twilio error %lld: %s", status,
+             json_is_integer(code) ? (long long)json_integer_value(code) : 0LL,
+             json_is_string(msg) ? json_string_value(msg) : "no message");
+    json_decref(j);
+}
 
 const jf_webhook_adapter jf_webhook_twilio_adapter = {
     .kind = "twilio",
@@ -506,4 +579,6 @@ const jf_webhook_adapter jf_webhook_twilio_adapter = {
     .receive = twilio_receive,
     .render_ack = twilio_render_ack,
     .release = twilio_release,
+    .send_request = twilio_send_request,
+    .send_result = twilio_send_result,
 };

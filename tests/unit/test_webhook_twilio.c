@@ -553,7 +553,8 @@ static void test_adapter_table(void **state)
     const jf_webhook_adapter *a = jf_webhook_adapter_find("twilio");
     assert_ptr_equal(a, &jf_webhook_twilio_adapter);
     assert_string_equal(a->kind, "twilio");
-    assert_int_equal(a->nsettings, 1);
+    assert_true(a->nsettings >= 1);
+    assert_string_equal(a->settings[0].key, "auth_token");
     assert_string_equal(a->settings[0].env, "JIANFU_TWILIO_AUTH_TOKEN");
     assert_true(a->settings[0].flags & JF_SETTING_REQUIRED);
     assert_non_null(a->receive);
