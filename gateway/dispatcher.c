@@ -13,6 +13,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "gateway/http_client.h"
+#include "privacy/redact.h"
 #include "privacy/seal.h"
 #include "store/db.h"
 #include "store/outbox.h"
@@ -62,8 +63,10 @@ int jf_gateway_backoff(int base, int attempts, int retry_after)
         delay = delay / 2 + (delay * r) / 65536;
     if (delay < 1)
         delay = 1;
+    /* The provider's own request wins, even past the hour: sending sooner would only be
+     * refused again. parse_retry_after bounds it to a day. */
     if (retry_after > delay)
-        delay = retry_after > BACKOFF_MAX ? BACKOFF_MAX : retry_after;
+        delay = retry_after;
     return (int)delay;
 }
 

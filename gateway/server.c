@@ -25,6 +25,9 @@
 
 /* Seconds a provider is asked to wait before retrying when we cannot store. */
 #define RETRY_AFTER "5"
+/* Memory libmicrohttpd gives each connection for its headers and read buffer; bodies are
+ * streamed into our own bounded buffer, so this stays small (it is cleared per request). */
+#define CONNECTION_MEMORY (16 * 1024)
 /* How often the readiness checker looks at the database, in milliseconds. */
 #define READY_INTERVAL_MS 1000
 
@@ -416,7 +419,7 @@ jf_err jf_gateway_server_start(const jf_config *cfg, const jf_keyring *kr, jf_se
         MHD_OPTION_NOTIFY_COMPLETED, completed_callback, srv, MHD_OPTION_CONNECTION_LIMIT,
         cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
         MHD_OPTION_THREAD_POOL_SIZE, cfg->http_threads, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(64 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+        (size_t)CONNECTION_MEMORY, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(errbuf, errsz, "cannot listen on %s:%u (address in use or not permitted)",
                  cfg->listen_host, cfg->listen_port);

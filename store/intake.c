@@ -259,6 +259,11 @@ static void *committer_main(void *arg)
     PGconn *conn = NULL;
     jf_store_intake_job *jobs[JF_STORE_INTAKE_MAX_BATCH];
 
+    /* Connect now rather than on the first job, so that the first requests after a start
+     * or deploy do not pay for it; a database that is down is retried per batch. */
+    if (ensure_connection(in, &conn) != JF_ERR_OK)
+        jf_log_warn("intake.start_without_db", "%s", "will connect on the first batch");
+
     for (;;) {
         int n = 0;
         pthread_mutex_lock(&in->lock);
