@@ -1,9 +1,10 @@
-/* crypto.c - mbedTLS wrappers: random, HMAC, SHA-256, AES-GCM, PBKDF2, base64. */
+/* crypto.c - mbedTLS wrappers: random, HMAC, SHA-1/256, AES-GCM, AES-CBC, PBKDF2, base64. */
 #include "crypto.h"
 
 #include <pthread.h>
 #include <string.h>
 
+#include <mbedtls/aes.h>
 #include <mbedtls/base64.h>
 #include <mbedtls/constant_time.h>
 #include <mbedtls/ctr_drbg.h>
@@ -12,6 +13,7 @@
 #include <mbedtls/md.h>
 #include <mbedtls/pkcs5.h>
 #include <mbedtls/platform_util.h>
+#include <mbedtls/sha1.h>
 #include <mbedtls/sha256.h>
 
 /* The DRBG is process-wide state created once; the lock serialises its use because
@@ -80,6 +82,55 @@ jf_err jf_crypto_sha256(const void *msg, size_t mlen, uint8_t out[JF_SHA256_LEN]
     if (mbedtls_sha256_ret(msg, mlen, out, 0) != 0)
         return JF_ERR_CRYPTO;
     return JF_ERR_OK;
+}
+
+jf_err jf_crypto_sha1(const void *msg, size_t mlen, uint8_t out[JF_SHA1_LEN])
+{
+    if (mbedtls_sha1_ret(msg, mlen, out) != 0)
+        return JF_ERR_CRYPTO;
+    return JF_ERR_OK;
+}
+
+/* aes256_cbc - one CBC pass in direction mode over n bytes (a whole number of blocks). */
+static jf_err aes256_cbc(int mode, const uint8_t key[JF_AES256_KEY_LEN],
+                         const uint8_t iv[JF_AES_BLOCK_LEN], const void *in, size_t n,
+                         uint8_t *out)
+{
+    jf_err err = JF_ERR_INVAL;
+    mbedtls_aes_context aes;
+    unsigned char ivc[JF_AES_BLOCK_LEN];
+
+    mbedtls_aes_init(&aes);
+    if (!key || !iv || (!in && n) || (!out && n) || n % JF_AES_BLOCK_LEN)
+        goto out;
+    err = JF_ERR_CRYPTO;
+    /* mbedtls_aes_crypt_cbc advances the IV it is given; the caller's stays as it was. */
+    memcpy(ivc, iv, sizeof ivc);
+    int rc = mode == MBEDTLS_AES_ENCRYPT ? mbedtls_aes_setkey_enc(&aes, key, 256)
+                                         : mbedtls_aes_setkey_dec(&aes, key, 256);
+    if (rc != 0)
+        goto out;
+    if (n && mbedtls_aes_crypt_cbc(&aes, mode, n, ivc, in, out) != 0)
+        goto out;
+    err = JF_ERR_OK;
+out:
+    mbedtls_aes_free(&aes);
+    mbedtls_platform_zeroize(ivc, sizeof ivc);
+    return err;
+}
+
+jf_err jf_crypto_aes256_cbc_encrypt(const uint8_t key[JF_AES256_KEY_LEN],
+                                    const uint8_t iv[JF_AES_BLOCK_LEN], const void *in,
+                                    size_t n, uint8_t *out)
+{
+    return aes256_cbc(MBEDTLS_AES_ENCRYPT, key, iv, in, n, out);
+}
+
+jf_err jf_crypto_aes256_cbc_decrypt(const uint8_t key[JF_AES256_KEY_LEN],
+                                    const uint8_t iv[JF_AES_BLOCK_LEN], const void *in,
+                                    size_t n, uint8_t *out)
+{
+    return aes256_cbc(MBEDTLS_AES_DECRYPT, key, iv, in, n, out);
 }
 
 jf_err jf_crypto_gcm_seal(const uint8_t key[JF_AES256_KEY_LEN],

@@ -18,6 +18,7 @@
 #define JF_GCM_NONCE_LEN 12
 #define JF_GCM_TAG_LEN 16
 #define JF_AES256_KEY_LEN 32
+#define JF_AES_BLOCK_LEN 16
 
 /* jf_crypto_random - fill out with n bytes from a CTR-DRBG seeded from the system's
  * entropy source. Serialised by an internal lock. JF_ERR_CRYPTO if seeding fails. */
@@ -31,6 +32,22 @@ jf_err jf_crypto_hmac_sha256(const void *key, size_t klen, const void *msg, size
 
 /* jf_crypto_sha256 - out receives SHA-256(msg). */
 jf_err jf_crypto_sha256(const void *msg, size_t mlen, uint8_t out[JF_SHA256_LEN]) JF_WUR;
+
+/* jf_crypto_sha1 - out receives SHA-1(msg). Only for provider schemes that sign with a
+ * plain SHA-1 digest (WeCom/WeChat msg_signature); never for anything of our own. */
+jf_err jf_crypto_sha1(const void *msg, size_t mlen, uint8_t out[JF_SHA1_LEN]) JF_WUR;
+
+/* jf_crypto_aes256_cbc_encrypt / _decrypt - AES-256-CBC of n bytes of in into out (n bytes,
+ * caller's buffer; may be in itself), without padding: n must be a multiple of
+ * JF_AES_BLOCK_LEN (else JF_ERR_INVAL), because schemes pad differently (WeCom pads to 32
+ * bytes) and padding is checked by the caller. iv is not modified. Unauthenticated: use
+ * only where a provider's scheme requires it, after checking the provider's signature. */
+jf_err jf_crypto_aes256_cbc_encrypt(const uint8_t key[JF_AES256_KEY_LEN],
+                                    const uint8_t iv[JF_AES_BLOCK_LEN], const void *in,
+                                    size_t n, uint8_t *out) JF_WUR;
+jf_err jf_crypto_aes256_cbc_decrypt(const uint8_t key[JF_AES256_KEY_LEN],
+                                    const uint8_t iv[JF_AES_BLOCK_LEN], const void *in,
+                                    size_t n, uint8_t *out) JF_WUR;
 
 /* jf_crypto_gcm_seal - AES-256-GCM encrypt n bytes of pt into ct (n bytes, caller's
  * buffer) and write the tag. The nonce must never repeat under one key: callers draw it

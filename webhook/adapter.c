@@ -5,12 +5,30 @@
 
 #include "core/crypto.h"
 
+#include "webhook/kannel.h"
 #include "webhook/twilio.h"
+#include "webhook/telegram.h"
+#include "webhook/whatsapp.h"
+#include "webhook/aliyun.h"
+#include "webhook/tencent.h"
+#include "webhook/generic.h"
+#include "webhook/wecom.h"
+#include "webhook/wechat.h"
+#include "webhook/dingtalk.h"
 
 /* One row per provider kind. A new provider is one file defining its adapter and one
  * line here; the gateway finds it by the <kind> of /webhooks/<kind>. */
 static const jf_webhook_adapter *const adapters[] = {
     &jf_webhook_twilio_adapter,
+    &jf_webhook_telegram_adapter,
+    &jf_webhook_whatsapp_adapter,
+    &jf_webhook_aliyun_adapter,
+    &jf_webhook_tencent_adapter,
+    &jf_webhook_generic_adapter,
+    &jf_webhook_kannel_adapter,
+    &jf_webhook_wecom_adapter,
+    &jf_webhook_wechat_adapter,
+    &jf_webhook_dingtalk_adapter,
 };
 
 const jf_webhook_adapter *jf_webhook_adapter_at(size_t i)

@@ -925,18 +925,34 @@ const char *jt_server_url(const jt_server *s, const char *path, char *out, size_
 
 void jt_server_start(jt_server *s, const char *conninfo, const char *tag)
 {
+    jt_server_start_opts(s, conninfo, tag, NULL);
+}
+
+void jt_server_start_opts(jt_server *s, const char *conninfo, const char *tag,
+                          const jt_server_opts *opts)
+{
     const char *tmp = jt_env("JIANFU_TEST_TMP");
     char url_env[700], key_env[600], token_env[128], listen_env[64], public_env[96];
     char url[128];
     jt_text log = {0};
+    const jt_server_opts none = {NULL, NULL, NULL};
+    if (!opts)
+        opts = &none;
 
     memset(s, 0, sizeof *s);
     snprintf(s->conninfo, sizeof s->conninfo, "%s", conninfo);
-    snprintf(s->key_file, sizeof s->key_file, "%s/%s_%ld.key", tmp, tag, (long)getpid());
+    if (opts->key_file)
+        snprintf(s->key_file, sizeof s->key_file, "%s", opts->key_file);
+    else
+        snprintf(s->key_file, sizeof s->key_file, "%s/%s_%ld.key", tmp, tag, (long)getpid());
     snprintf(s->stderr_path, sizeof s->stderr_path, "%s/%s_%ld.serve.log", tmp, tag,
              (long)getpid());
-    random_hex(s->token, 16);
-    jt_keygen(s->key_file);
+    if (opts->token)
+        snprintf(s->token, sizeof s->token, "%s", opts->token);
+    else
+        random_hex(s->token, 16);
+    if (!opts->key_file)
+        jt_keygen(s->key_file);
     unlink(s->stderr_path);
 
     for (int attempt = 1;; attempt++) {
@@ -947,7 +963,16 @@ void jt_server_start(jt_server *s, const char *conninfo, const char *tag)
         snprintf(token_env, sizeof token_env, "JIANFU_TWILIO_AUTH_TOKEN=%s", s->token);
         snprintf(listen_env, sizeof listen_env, "JIANFU_LISTEN=127.0.0.1:%d", s->port);
         snprintf(public_env, sizeof public_env, "JIANFU_PUBLIC_URL=%s", s->base_url);
-        const char *env[] = {url_env, key_env, token_env, listen_env, public_env, NULL};
+        const char *env[5 + JT_SERVER_MAX_ENV + 1] = {url_env, key_env, token_env, listen_env,
+                                                      public_env};
+        size_t nenv = 5;
+        for (size_t i = 0; opts->env && opts->env[i]; i++) {
+            if (nenv == 5 + JT_SERVER_MAX_ENV)
+                fail_msg("more than %d extra environment variables for serve",
+                         JT_SERVER_MAX_ENV);
+            env[nenv++] = opts->env[i];
+        }
+        env[nenv] = NULL;
         const char *argv[] = {jt_env("JIANFU_TEST_BIN"), "serve", NULL};
         s->pid = jt_spawn(argv, env, NULL, s->stderr_path);
 

@@ -231,6 +231,25 @@ void jt_keygen(const char *path);
  * the meantime. Fails the test (with the server's stderr) if it does not come up. */
 void jt_server_start(jt_server *s, const char *conninfo, const char *tag);
 
+/* Most extra environment variables jt_server_start_opts passes on. */
+#define JT_SERVER_MAX_ENV 32
+
+typedef struct {
+    /* Further "NAME=VALUE" (or "NAME" to unset) for serve, NULL-terminated; NULL for
+     * none. Must not name the five the harness sets itself (JIANFU_DATABASE_URL,
+     * JIANFU_KEY_FILE, JIANFU_TWILIO_AUTH_TOKEN, JIANFU_LISTEN, JIANFU_PUBLIC_URL). */
+    const char *const *env;
+    /* An existing key file to use instead of a new one, so that several servers on one
+     * database open each other's sealed addresses; NULL: `jianfu keygen` a new one. */
+    const char *key_file;
+    /* The Twilio auth token to use (copied into s->token); NULL: a random one. */
+    const char *token;
+} jt_server_opts;
+
+/* jt_server_start_opts - jt_server_start with opts (NULL: exactly jt_server_start). */
+void jt_server_start_opts(jt_server *s, const char *conninfo, const char *tag,
+                          const jt_server_opts *opts);
+
 /* jt_server_url - s->base_url + path into out. */
 const char *jt_server_url(const jt_server *s, const char *path, char *out, size_t outsz);
 
