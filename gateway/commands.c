@@ -173,15 +173,99 @@ int jf_cmd_due(int argc, char **argv)
     return JF_EXIT_OK;
 }
 
+/* `jianfu dept notify`: the group robot a department's chat is told through. The robot's
+ * URL and secret are credentials: given on the command line they would sit in shell
+ * history, so --secret - reads the secret from stdin. */
+static int dept_notify(int argc, char **argv)
+{
+    const char *code = NULL, *robot = NULL, *url = NULL, *secret = NULL;
+    bool triage = false, off = false;
+    char secretbuf[256];
+
+    for (int i = 2; i < argc; i++) {
+        const char **dst = strcmp(argv[i], "--code") == 0     ? &code
+                           : strcmp(argv[i], "--robot") == 0  ? &robot
+                           : strcmp(argv[i], "--url") == 0    ? &url
+                           : strcmp(argv[i], "--secret") == 0 ? &secret
+                                                              : NULL;
+        if (strcmp(argv[i], "--triage") == 0) {
+            triage = true;
+            continue;
+        }
+        if (strcmp(argv[i], "--off") == 0) {
+            off = true;
+            continue;
+        }
+        if (!dst)
+            return unknown_option("dept notify", argv[i]);
+        *dst = take_value(argc, argv, &i, "dept notify");
+        if (!*dst)
+            return JF_EXIT_USAGE;
+    }
+    const char *kind = !robot                           ? NULL
+                       : strcmp(robot, "wecom") == 0    ? "wecom_robot"
+                       : strcmp(robot, "dingtalk") == 0 ? "dingtalk_robot"
+                                                        : "";
+    if (!code || (off && (robot || url || secret || triage)) ||
+        (!off && (!kind || !*kind || !url))) {
+        fprintf(stderr,
+                "usage: jianfu dept notify --code CODE --robot wecom|dingtalk --url URL "
+                "[--secret SECRET|-] [--triage]\n"
+                "       jianfu dept notify --code CODE --off\n");
+        return JF_EXIT_USAGE;
+    }
+    if (secret && strcmp(secret, "-") == 0) {
+        if (!fgets(secretbuf, sizeof secretbuf, stdin)) {
+            fprintf(stderr, "jianfu dept notify: --secret - reads the secret from stdin\n");
+            return JF_EXIT_USAGE;
+        }
+        secretbuf[strcspn(secretbuf, "\r\n")] = '\0';
+        secret = secretbuf;
+    }
+
+    jf_config cfg;
+    PGconn *conn = NULL;
+    char msg[512] = "";
+    int rc = open_db("dept notify", &cfg, &conn);
+    if (rc)
+        goto out;
+    rc = check_schema("dept notify", conn);
+    if (!rc) {
+        jf_err err = jf_store_dept_notify(conn, code, off ? NULL : kind, off ? NULL : url,
+                                          off ? NULL : secret, triage, msg, sizeof msg);
+        if (err) {
+            fprintf(stderr, "jianfu dept notify: %s\n", msg);
+            rc =
+                err == JF_ERR_DB_UNAVAILABLE || err == JF_ERR_DB ? JF_EXIT_FAIL : JF_EXIT_USAGE;
+        } else if (off) {
+            printf("department %s: notifications off\n", code);
+        } else {
+            printf("department %s: notified through its %s robot%s\n", code, robot,
+                   triage ? ", including every new complaint awaiting triage" : "");
+        }
+    }
+    PQfinish(conn);
+    jf_config_free(&cfg);
+out:
+    jf_crypto_zeroize(secretbuf, sizeof secretbuf);
+    return rc;
+}
+
 int jf_cmd_dept(int argc, char **argv)
 {
     const char *code = NULL, *name = NULL, *parent = NULL;
     const char *aliases[MAX_ALIASES];
     int naliases = 0;
 
+    if (argc >= 2 && strcmp(argv[1], "notify") == 0)
+        return dept_notify(argc, argv);
     if (argc < 2 || strcmp(argv[1], "add") != 0) {
-        fprintf(stderr, "usage: jianfu dept add --code CODE --name NAME [--parent CODE] "
-                        "[--alias ALIAS]...\n");
+        fprintf(stderr,
+                "usage: jianfu dept add --code CODE --name NAME [--parent CODE] "
+                "[--alias ALIAS]...\n"
+                "       jianfu dept notify --code CODE --robot wecom|dingtalk --url URL "
+                "[--secret SECRET] [--triage]\n"
+                "       jianfu dept notify --code CODE --off\n");
         return JF_EXIT_USAGE;
     }
     for (int i = 2; i < argc; i++) {

@@ -17,6 +17,8 @@
 #include "privacy/seal.h"
 #include "store/db.h"
 #include "store/outbox.h"
+#include "webhook/dingtalk.h"
+#include "webhook/wecom.h"
 
 /* Rows claimed per round trip, and how long a claim keeps them from other dispatchers:
  * far longer than the most a round of sends can take. */
@@ -146,6 +148,70 @@ static void rate_wait(jf_dispatcher *d, channel_state *st)
     st->next_send_ms = now + gap;
 }
 
+/* Department robots: a uniform builder over each robot kind's request function. */
+typedef struct {
+    const char *kind;
+    jf_err (*build)(const jf_store_outbox_row *row, jf_webhook_http *out);
+    void (*result)(long status, const char *retry_after, const char *body, size_t len,
+                   jf_send_result *res);
+} robot;
+
+static jf_err wecom_robot_build(const jf_store_outbox_row *row, jf_webhook_http *out)
+{
+    return jf_webhook_wecom_robot_request(row->robot_url, row->body, out);
+}
+
+static jf_err dingtalk_robot_build(const jf_store_outbox_row *row, jf_webhook_http *out)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return jf_webhook_dingtalk_robot_request(row->robot_url, row->robot_secret, now_ms,
+                                             row->body, out);
+}
+
+static const robot robots[] = {
+    {"wecom_robot", wecom_robot_build, jf_webhook_wecom_robot_result},
+    {"dingtalk_robot", dingtalk_robot_build, jf_webhook_dingtalk_robot_result},
+};
+
+/* Deliver a notification to its department's group robot. */
+static void send_notification(jf_dispatcher *d, const jf_store_outbox_row *row, outcome *o)
+{
+    const robot *rb = NULL;
+    jf_webhook_http req;
+    jf_http_response resp;
+
+    memset(o, 0, sizeof *o);
+    for (size_t i = 0; row->robot_kind && i < sizeof robots / sizeof robots[0]; i++)
+        if (strcmp(robots[i].kind, row->robot_kind) == 0)
+            rb = &robots[i];
+    if (!rb || !row->robot_url) {
+        set_result(&o->res, JF_SEND_FAIL, "the department has no notification robot");
+        return;
+    }
+    jf_webhook_http_init(&req);
+    jf_err err = rb->build(row, &req);
+    if (err) {
+        set_result(&o->res, JF_SEND_FAIL, "cannot build the robot request: %s",
+                   jf_strerror(err));
+        goto out;
+    }
+    err = jf_gateway_http_perform(&req, (long)d->cfg->send_timeout * 1000, &resp);
+    if (err) {
+        set_result(&o->res, JF_SEND_RETRY, "%s", resp.error);
+        o->transport_error = true;
+    } else {
+        rb->result(resp.status, resp.retry_after[0] ? resp.retry_after : NULL,
+                   resp.body.data ? resp.body.data : "", resp.body.len, &o->res);
+        if (!o->res.retry_after)
+            o->res.retry_after = parse_retry_after(resp.retry_after);
+    }
+    jf_buf_free(&resp.body);
+out:
+    jf_webhook_http_free(&req);
+}
+
 /* Send one claimed row; the outcome says what to record. */
 static void send_row(jf_dispatcher *d, const jf_store_outbox_row *row, outcome *o)
 {
@@ -155,6 +221,10 @@ static void send_row(jf_dispatcher *d, const jf_store_outbox_row *row, outcome *
     jf_http_response resp;
     bool have_resp = false;
 
+    if (strcmp(row->purpose, "notify") == 0) {
+        send_notification(d, row, o);
+        return;
+    }
     memset(o, 0, sizeof *o);
     jf_webhook_http_init(&req);
     const jf_channel *c = jf_gateway_channels_find(d->cs, row->channel_kind, row->channel_name);
@@ -170,7 +240,7 @@ static void send_row(jf_dispatcher *d, const jf_store_outbox_row *row, outcome *
         goto out;
     }
     if (row->complaint_id == 0) {
-        set_result(&o->res, JF_SEND_FAIL, "department notifications have no configured robot");
+        set_result(&o->res, JF_SEND_FAIL, "a message to a reporter without a complaint");
         goto out;
     }
     if (!row->sealed || !row->seal_kid) {

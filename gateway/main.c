@@ -19,7 +19,9 @@ static const subcommand subcommands[] = {
     {"keygen", jf_cmd_keygen, "keygen --out FILE          write a new key file (mode 0600)"},
     {"due", jf_cmd_due, "due --from RFC3339 --working-days N   print a deadline"},
     {"dept", jf_cmd_dept,
-     "dept add --code CODE --name NAME [--parent CODE] [--alias ALIAS]..."},
+     "dept add --code CODE --name NAME [--parent CODE] [--alias ALIAS]...\n"
+     "  dept notify --code CODE --robot wecom|dingtalk --url URL [--secret S|-] [--triage]\n"
+     "  dept notify --code CODE --off"},
     {"user", jf_cmd_user,
      "user add --login LOGIN --role liaison|coordinator|inspector|admin [--dept CODE]\n"
      "                             (password on stdin)"},

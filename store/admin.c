@@ -117,3 +117,29 @@ jf_err jf_store_user_add(PGconn *conn, const char *login, const char *role,
                      " VALUES ($1, $2, $3::bigint, $4)",
                      4, params, what, errbuf, errsz);
 }
+
+jf_err jf_store_dept_notify(PGconn *conn, const char *code, const char *kind, const char *url,
+                            const char *secret, int triage, char *errbuf, size_t errsz)
+{
+    char what[128];
+    snprintf(what, sizeof what, "notification robot of department '%s'", code);
+    const char *params[] = {code, kind, url, secret, triage ? "true" : "false"};
+    PGresult *res = PQexecParams(conn,
+                                 "UPDATE departments SET notify_kind = $2, notify_url = $3,"
+                                 " notify_secret = $4, notify_triage = $5::boolean"
+                                 " WHERE code = $1",
+                                 5, NULL, params, NULL, NULL, 0);
+    jf_err err = jf_store_result_err(conn, res);
+    if (err == JF_ERR_DB) {
+        snprintf(errbuf, errsz, "%s is not valid (the URL must start with http:// or https://)",
+                 what);
+        err = JF_ERR_INVAL;
+    } else if (err) {
+        jf_store_errmsg(conn, res, errbuf, errsz);
+    } else if (strcmp(PQcmdTuples(res), "0") == 0) {
+        snprintf(errbuf, errsz, "no department with code '%s'", code);
+        err = JF_ERR_NOTFOUND;
+    }
+    PQclear(res);
+    return err;
+}

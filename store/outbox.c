@@ -23,7 +23,10 @@ static const char claim_sql[] =
     "   o.channel_kind, o.channel_name, o.body, o.attempts,"
     "   (SELECT c.reporter_key FROM complaints c WHERE c.id = o.complaint_id),"
     "   (SELECT s.key_id FROM sealed_addresses s WHERE s.complaint_id = o.complaint_id),"
-    "   (SELECT s.sealed FROM sealed_addresses s WHERE s.complaint_id = o.complaint_id)";
+    "   (SELECT s.sealed FROM sealed_addresses s WHERE s.complaint_id = o.complaint_id),"
+    "   (SELECT d.notify_kind FROM departments d WHERE d.id = o.department_id),"
+    "   (SELECT d.notify_url FROM departments d WHERE d.id = o.department_id),"
+    "   (SELECT d.notify_secret FROM departments d WHERE d.id = o.department_id)";
 
 static char *dup_value(const PGresult *res, int row, int col)
 {
@@ -65,6 +68,9 @@ jf_err jf_store_outbox_claim(PGconn *conn, int max, int lease_s, jf_store_outbox
             PQfreemem(rk);
         }
         r->seal_kid = dup_value(res, i, 9);
+        r->robot_kind = dup_value(res, i, 11);
+        r->robot_url = dup_value(res, i, 12);
+        r->robot_secret = dup_value(res, i, 13);
         if (!PQgetisnull(res, i, 10)) {
             size_t len = 0;
             unsigned char *b =
@@ -105,6 +111,13 @@ void jf_store_outbox_rows_free(jf_store_outbox_row *rows, int n)
             jf_crypto_zeroize(r->body, strlen(r->body));
         free(r->body);
         free(r->seal_kid);
+        free(r->robot_kind);
+        if (r->robot_url)
+            jf_crypto_zeroize(r->robot_url, strlen(r->robot_url));
+        free(r->robot_url);
+        if (r->robot_secret)
+            jf_crypto_zeroize(r->robot_secret, strlen(r->robot_secret));
+        free(r->robot_secret);
         jf_crypto_zeroize(r->sealed, r->sealed_len);
         free(r->sealed);
         jf_crypto_zeroize(r->reporter_key, sizeof r->reporter_key);

@@ -38,6 +38,12 @@ typedef struct {
     char *seal_kid;
     uint8_t *sealed;
     size_t sealed_len;
+    /* For notifications: the department's robot ("wecom_robot" or "dingtalk_robot"), its
+     * webhook URL (a credential) and signing secret (NULL when it has none). NULL when the
+     * department no longer has a robot. */
+    char *robot_kind;
+    char *robot_url;
+    char *robot_secret;
 } jf_store_outbox_row;
 
 /* jf_store_outbox_claim - lease up to max (≤ JF_STORE_OUTBOX_MAX_CLAIM) due rows for

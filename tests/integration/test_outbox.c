@@ -44,7 +44,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "core/crypto.h"
 
 /* The reporters, as Twilio posts their numbers (E.164); the digits as a log might hold
  * them in any notation. */
@@ -521,6 +524,107 @@ static void test_500_forever(void **state)
     assert_int_equal(log_count(c->srv.stderr_path, "outbox.dead", id), 1);
 }
 
+/* ---- department robots --------------------------------------------------------------- */
+
+/* The notification row of department code for complaint id (waits until there is one). */
+static long long notify_row(outbox_ctx *c, const char *dept_code)
+{
+    return jt_db_int(c->db.conn,
+                     "SELECT o.id FROM outbox o JOIN departments d ON d.id = o.department_id"
+                     " WHERE o.purpose = 'notify' AND d.code = $1 ORDER BY o.id DESC LIMIT 1",
+                     dept_code, NULL);
+}
+
+/* Departments watching the triage queue are told about each new complaint through their
+ * group robot, in the same transaction as the complaint: a WeCom robot gets its JSON text
+ * at its key URL; a DingTalk robot with 加签 gets timestamp and a sign that is
+ * base64(HMAC-SHA256(secret, timestamp "\n" secret)). Neither carries the complaint's
+ * text or the reporter's number. */
+static void test_department_robots(void **state)
+{
+    outbox_ctx *c = *state;
+    char url_w[256], url_d[256], code_w[32], code_d[32];
+    static const char secret[] = "SECtestrobotsecret0123456789";
+    jt_fake_set_default(
+        c->fake,
+        &(jt_fake_response){.status = 200, .body = "{\"errcode\":0,\"errmsg\":\"ok\"}"});
+    snprintf(code_w, sizeof code_w, "w%.8s", c->tag + 1);
+    snprintf(code_d, sizeof code_d, "d%.8s", c->tag + 1);
+    snprintf(url_w, sizeof url_w, "%s/cgi-bin/webhook/send?key=robotkey1",
+             jt_fake_base_url(c->fake));
+    snprintf(url_d, sizeof url_d, "%s/robot/send?access_token=robottoken2",
+             jt_fake_base_url(c->fake));
+    free(jt_db_value(
+        c->db.conn,
+        "INSERT INTO departments (code, name, notify_kind, notify_url, notify_triage)"
+        " VALUES ($1, '市减负办', 'wecom_robot', $2, true) RETURNING code",
+        code_w, url_w, NULL));
+    free(jt_db_value(
+        c->db.conn,
+        "INSERT INTO departments (code, name, notify_kind, notify_url, notify_secret,"
+        " notify_triage) VALUES ($1, '县减负办', 'dingtalk_robot', $2, $3, true)"
+        " RETURNING code",
+        code_d, url_d, secret, NULL));
+
+    long long complaint = make_complaint(c, &c->srv, REPORTER2);
+    char cid[24];
+    snprintf(cid, sizeof cid, "%lld", complaint);
+    char *ticket =
+        jt_db_value(c->db.conn, "SELECT code FROM complaints WHERE id = $1", cid, NULL);
+    long long wid = notify_row(c, code_w), did = notify_row(c, code_d);
+    wait_row(c, wid, "sent", SETTLE_MS);
+    wait_row(c, did, "sent", SETTLE_MS);
+    /* No further Twilio sends happen in this test: the fake saw exactly the two robots. */
+    assert_int_equal(jt_fake_wait_count(c->fake, 2, SETTLE_MS), 2);
+
+    const jt_fake_request *w = NULL, *d = NULL;
+    for (size_t i = 0; i < jt_fake_count(c->fake); i++) {
+        const jt_fake_request *q = jt_fake_get(c->fake, i);
+        if (strcmp(q->path, "/cgi-bin/webhook/send") == 0)
+            w = q;
+        else if (strcmp(q->path, "/robot/send") == 0)
+            d = q;
+    }
+    assert_non_null(w);
+    assert_non_null(d);
+    assert_string_equal(w->method, "POST");
+    assert_string_equal(jt_fake_field_get(w, "key"), "robotkey1");
+    assert_non_null(strstr(w->body, "\"msgtype\":\"text\""));
+    assert_non_null(strstr(w->body, ticket));
+    assert_string_equal(jt_fake_field_get(d, "access_token"), "robottoken2");
+    assert_non_null(strstr(d->body, ticket));
+
+    /* DingTalk's 加签: sign = base64(HMAC-SHA256(secret, timestamp + "\n" + secret)). */
+    const char *ts = jt_fake_field_get(d, "timestamp");
+    const char *sign = jt_fake_field_get(d, "sign");
+    assert_non_null(ts);
+    assert_non_null(sign);
+    char tosign[128], want[64];
+    uint8_t mac[JF_SHA256_LEN];
+    snprintf(tosign, sizeof tosign, "%s\n%s", ts, secret);
+    assert_int_equal(jf_crypto_hmac_sha256(secret, strlen(secret), tosign, strlen(tosign), mac),
+                     JF_ERR_OK);
+    assert_int_equal(jf_crypto_base64_encode(mac, sizeof mac, want, sizeof want, NULL),
+                     JF_ERR_OK);
+    assert_string_equal(sign, want);
+    long long ms = strtoll(ts, NULL, 10);
+    assert_true(llabs(ms / 1000 - (long long)time(NULL)) < 60);
+
+    /* The notification names the ticket, never the complaint or the reporter. */
+    for (const jt_fake_request *q = w; q; q = q == w ? d : NULL) {
+        assert_null(strstr(q->body, COMPLAINT_TEXT));
+        assert_null(strstr(q->body, REPORTER2 + 3));
+    }
+    free(ticket);
+
+    /* Stop watching, so later tests see only their own sends. */
+    assert_int_equal(jt_db_int(c->db.conn,
+                               "WITH u AS (UPDATE departments SET notify_triage = false"
+                               " WHERE code IN ($1, $2) RETURNING 1) SELECT count(*) FROM u",
+                               code_w, code_d, NULL),
+                     2);
+}
+
 /* ---- two dispatchers ----------------------------------------------------------------- */
 
 static void test_two_dispatchers(void **state)
@@ -640,6 +744,7 @@ int main(void)
         cmocka_unit_test_setup(test_permanent_400, test_setup),
         cmocka_unit_test_setup(test_500_forever, test_setup),
         cmocka_unit_test_setup(test_two_dispatchers, test_setup),
+        cmocka_unit_test_setup(test_department_robots, test_setup),
         cmocka_unit_test(test_shutdown),
     };
     return jt_end(cmocka_run_group_tests(tests, group_setup, group_teardown));
