@@ -510,6 +510,11 @@ int jf_cmd_overdue(int argc, char **argv)
     rc = check_schema("overdue", conn);
     if (rc)
         goto out;
+    if (jf_gateway_calendar_load(conn, NULL, msg, sizeof msg)) {
+        fprintf(stderr, "jianfu overdue: %s\n", msg);
+        rc = JF_EXIT_FAIL;
+        goto out;
+    }
     if (ctx.csv)
         printf("code,department,department_name,category,channel,status,deadline,received_at,"
                "due,working_days_overdue\n");
@@ -532,6 +537,7 @@ int jf_cmd_overdue(int argc, char **argv)
     }
 out:
     json_decref(ctx.rows);
+    jf_triage_calendar_uninstall();
     PQfinish(conn);
     jf_config_free(&cfg);
     return rc;

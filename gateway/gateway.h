@@ -6,6 +6,8 @@
 #ifndef JF_GATEWAY_H
 #define JF_GATEWAY_H
 
+#include <libpq-fe.h>
+
 #include "core/config.h"
 #include "core/err.h"
 
@@ -18,6 +20,12 @@ int jf_cmd_dept(int argc, char **argv);
 int jf_cmd_user(int argc, char **argv);
 int jf_cmd_overdue(int argc, char **argv);
 int jf_cmd_twilio_sign(int argc, char **argv);
+int jf_cmd_calendar(int argc, char **argv);
+
+/* jf_gateway_calendar_load - install the holiday notices imported into the database on
+ * top of the built-in calendar (*years, may be NULL: how many). Not thread-safe: call
+ * before starting threads. */
+jf_err jf_gateway_calendar_load(PGconn *conn, int *years, char *errbuf, size_t errsz) JF_WUR;
 
 /* Exit statuses: 0 success, 1 operational failure (database, files), 2 usage error. */
 #define JF_EXIT_OK 0

@@ -26,6 +26,8 @@ static const subcommand subcommands[] = {
      "user add --login LOGIN --role liaison|coordinator|inspector|admin [--dept CODE]\n"
      "                             (password on stdin)"},
     {"overdue", jf_cmd_overdue, "overdue [--at RFC3339] [--dept CODE] [--format json|csv]"},
+    {"calendar", jf_cmd_calendar,
+     "calendar import FILE | calendar show YEAR   official holiday notices"},
     {"twilio-sign", jf_cmd_twilio_sign,
      "twilio-sign --url URL NAME=VALUE...   print the X-Twilio-Signature for a test request"},
 };

@@ -27,6 +27,13 @@ static int check_database(const jf_config *cfg)
         return JF_EXIT_FAIL;
     }
     err = jf_store_schema_check(conn, msg, sizeof msg);
+    if (!err) {
+        /* Imported holiday notices are configuration: installed once, before any thread. */
+        int years = 0;
+        err = jf_gateway_calendar_load(conn, &years, msg, sizeof msg);
+        if (!err && years)
+            jf_log_info("calendar.imported", "years=%d", years);
+    }
     PQfinish(conn);
     if (err) {
         fprintf(stderr, "jianfu serve: %s\n", msg);
@@ -124,6 +131,7 @@ int jf_cmd_serve(int argc, char **argv)
     curl_global_cleanup();
     rc = JF_EXIT_OK;
 out:
+    jf_triage_calendar_uninstall();
     jf_privacy_keyring_free(kr);
     jf_config_free(&cfg);
     return rc;

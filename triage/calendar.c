@@ -1,7 +1,9 @@
 /* calendar.c - the State Council's working-day calendar and deadlines in working days. */
 #include "triage/calendar.h"
 
-#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "core/clock.h"
 
@@ -143,6 +145,24 @@ static const cal_entry cal_entries[] = {
 #define CAL_NOTICES (sizeof cal_notices / sizeof cal_notices[0])
 #define CAL_ENTRIES (sizeof cal_entries / sizeof cal_entries[0])
 
+/* Years loaded at start-up from notices imported with `jianfu calendar import` (kept in
+ * the database). Installed once, before any thread looks at the calendar, and read-only
+ * afterwards: configuration, not state. An imported year replaces the built-in table's
+ * entries for that year. */
+static cal_entry *imp_entries;
+static size_t imp_nentries;
+static int *imp_years;
+static char **imp_notices;
+static size_t imp_nyears;
+
+static bool year_imported(int year)
+{
+    for (size_t i = 0; i < imp_nyears; i++)
+        if (imp_years[i] == year)
+            return true;
+    return false;
+}
+
 /* The instants jf_triage_due accepts: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z. Their
  * CST days lie in years 1..10000, where day numbers, YYYYMMDD keys and working-day counts
  * all fit their types with room to spare. */
@@ -186,14 +206,14 @@ static bool is_weekend(int64_t day)
     return weekday(day) >= 6;
 }
 
-/* The index of the first entry whose date is not before key (CAL_ENTRIES if none). */
-static size_t lower_bound(int32_t key)
+/* The index of the first of the n entries whose date is not before key (n if none). */
+static size_t lower_bound_in(const cal_entry *e, size_t n, int32_t key)
 {
-    size_t lo = 0, hi = CAL_ENTRIES;
+    size_t lo = 0, hi = n;
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (cal_entries[mid].date < key)
+        if (e[mid].date < key)
             lo = mid + 1;
         else
             hi = mid;
@@ -205,15 +225,21 @@ bool jf_triage_is_working_day(int64_t day)
 {
     if (day >= day_min && day <= day_max) {
         int32_t key = date_key(jf_clock_civil_from_days(day));
-        size_t i = lower_bound(key);
-        if (i < CAL_ENTRIES && cal_entries[i].date == key)
-            return cal_entries[i].kind == DAY_ON;
+        bool imported = imp_nyears && year_imported(key / 10000);
+        const cal_entry *e = imported ? imp_entries : cal_entries;
+        size_t n = imported ? imp_nentries : CAL_ENTRIES;
+        size_t i = lower_bound_in(e, n, key);
+        if (i < n && e[i].date == key)
+            return e[i].kind == DAY_ON;
     }
     return !is_weekend(day);
 }
 
 const char *jf_triage_calendar_notice(int year)
 {
+    for (size_t i = 0; i < imp_nyears; i++)
+        if (imp_years[i] == year)
+            return imp_notices[i];
     for (size_t i = 0; i < CAL_NOTICES; i++) {
         if (cal_notices[i].year == year)
             return cal_notices[i].notice;
@@ -282,13 +308,20 @@ int jf_triage_working_days_after(int64_t from, int64_t to)
         return 0;
     count = weekdays_before(b + 1) - weekdays_before(a + 1);
     last = date_key(jf_clock_civil_from_days(b));
-    for (size_t i = lower_bound(date_key(jf_clock_civil_from_days(a + 1)));
-         i < CAL_ENTRIES && cal_entries[i].date <= last; i++) {
-        bool weekend = is_weekend(jf_clock_days_from_civil(key_date(cal_entries[i].date)));
-        if (cal_entries[i].kind == DAY_OFF && !weekend)
-            count--;
-        else if (cal_entries[i].kind == DAY_ON && weekend)
-            count++;
+    int32_t first = date_key(jf_clock_civil_from_days(a + 1));
+    /* Built-in entries count unless their year was imported; imported ones always. */
+    for (int pass = 0; pass < 2; pass++) {
+        const cal_entry *e = pass ? imp_entries : cal_entries;
+        size_t n = pass ? imp_nentries : CAL_ENTRIES;
+        for (size_t i = lower_bound_in(e, n, first); i < n && e[i].date <= last; i++) {
+            if (!pass && imp_nyears && year_imported(e[i].date / 10000))
+                continue;
+            bool weekend = is_weekend(jf_clock_days_from_civil(key_date(e[i].date)));
+            if (e[i].kind == DAY_OFF && !weekend)
+                count--;
+            else if (e[i].kind == DAY_ON && weekend)
+                count++;
+        }
     }
     /* Years 1..10000 hold fewer than 2.7 million weekdays, well inside an int. */
     return (int)count;
@@ -310,4 +343,195 @@ jf_err jf_triage_calendar_check(void)
     err = JF_ERR_OK;
 out:
     return err;
+}
+
+/* ---- imported notices ------------------------------------------------------------------ */
+
+static jf_err parse_date(const char *s, size_t n, jf_date *d)
+{
+    char buf[16];
+    int64_t t;
+    if (n != 10)
+        return JF_ERR_PARSE;
+    memcpy(buf, s, 10);
+    buf[10] = '\0';
+    char iso[32];
+    snprintf(iso, sizeof iso, "%sT00:00:00+08:00", buf);
+    if (jf_clock_parse_rfc3339(iso, &t))
+        return JF_ERR_PARSE;
+    *d = jf_clock_civil_from_days(jf_clock_cst_day(t));
+    return JF_ERR_OK;
+}
+
+static int cmp_date(jf_date a, jf_date b)
+{
+    int32_t x = date_key(a), y = date_key(b);
+    return x < y ? -1 : x > y;
+}
+
+/* The next white-space separated word of [*p, end) into w (length *wn); false at the end. */
+static bool next_word(const char **p, const char *end, const char **w, size_t *wn)
+{
+    while (*p < end && (**p == ' ' || **p == '\t'))
+        (*p)++;
+    if (*p >= end)
+        return false;
+    *w = *p;
+    while (*p < end && **p != ' ' && **p != '\t')
+        (*p)++;
+    *wn = (size_t)(*p - *w);
+    return true;
+}
+
+#define PARSE_FAIL(...)                                                                        \
+    do {                                                                                       \
+        snprintf(errbuf, errsz, __VA_ARGS__);                                                  \
+        err = JF_ERR_PARSE;                                                                    \
+        goto out;                                                                              \
+    } while (0)
+
+jf_err jf_triage_calendar_parse(const char *text, size_t len, jf_triage_calendar_year *out,
+                                char *errbuf, size_t errsz)
+{
+    jf_err err = JF_ERR_OK;
+    const char *p = text, *end = text + len;
+    int lineno = 0;
+
+    memset(out, 0, sizeof *out);
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        const char *q = p, *w;
+        size_t wn;
+        lineno++;
+        p = nl ? nl + 1 : end;
+        while (le > q && (le[-1] == '\r' || le[-1] == ' ' || le[-1] == '\t'))
+            le--;
+        if (!next_word(&q, le, &w, &wn) || *w == '#')
+            continue;
+        if (wn == 4 && memcmp(w, "year", 4) == 0) {
+            const char *y;
+            size_t yn;
+            char ys[8];
+            if (out->year || !next_word(&q, le, &y, &yn) || yn != 4 || q != le)
+                PARSE_FAIL("line %d: 'year YYYY' once, e.g. year 2027", lineno);
+            memcpy(ys, y, 4);
+            ys[4] = '\0';
+            out->year = (int)strtol(ys, NULL, 10);
+            if (out->year < 2000 || out->year > 2999)
+                PARSE_FAIL("line %d: year %s is out of range", lineno, ys);
+        } else if (wn == 6 && memcmp(w, "notice", 6) == 0) {
+            while (q < le && (*q == ' ' || *q == '\t'))
+                q++;
+            size_t n = (size_t)(le - q);
+            if (n == 0 || n >= sizeof out->notice)
+                PARSE_FAIL("line %d: 'notice TITLE' names the State Council notice (at most "
+                           "%zu bytes)",
+                           lineno, sizeof out->notice - 1);
+            memcpy(out->notice, q, n);
+            out->notice[n] = '\0';
+        } else if ((wn == 7 && memcmp(w, "holiday", 7) == 0) ||
+                   (wn == 7 && memcmp(w, "workday", 7) == 0)) {
+            bool holiday = w[0] == 'h';
+            const char *d1, *d2 = NULL;
+            size_t n1, n2 = 0;
+            jf_date from, to;
+            if (!out->year)
+                PARSE_FAIL("line %d: 'year YYYY' must come first", lineno);
+            if (!next_word(&q, le, &d1, &n1) || parse_date(d1, n1, &from))
+                PARSE_FAIL("line %d: expected a date YYYY-MM-DD", lineno);
+            to = from;
+            if (next_word(&q, le, &d2, &n2) && parse_date(d2, n2, &to))
+                PARSE_FAIL("line %d: expected a second date YYYY-MM-DD (an inclusive range)",
+                           lineno);
+            if (q != le || cmp_date(to, from) < 0 || from.y != out->year || to.y != out->year)
+                PARSE_FAIL("line %d: dates must lie in %d, a range from the earlier to the "
+                           "later",
+                           lineno, out->year);
+            for (int64_t day = jf_clock_days_from_civil(from);
+                 day <= jf_clock_days_from_civil(to); day++) {
+                jf_date d = jf_clock_civil_from_days(day);
+                if (!holiday && !is_weekend(day))
+                    PARSE_FAIL("line %d: %04d-%02d-%02d is a weekday; 调休上班 days are "
+                               "weekends",
+                               lineno, d.y, d.m, d.d);
+                size_t *cnt = holiday ? &out->nholidays : &out->nworkdays;
+                size_t cap = holiday ? JF_TRIAGE_CAL_MAX_HOLIDAYS : JF_TRIAGE_CAL_MAX_WORKDAYS;
+                if (*cnt >= cap)
+                    PARSE_FAIL("line %d: more than %zu %s dates in one year", lineno, cap,
+                               holiday ? "holiday" : "workday");
+                for (size_t i = 0; i < out->nholidays; i++)
+                    if (cmp_date(out->holidays[i], d) == 0)
+                        PARSE_FAIL("line %d: %04d-%02d-%02d is listed twice", lineno, d.y, d.m,
+                                   d.d);
+                for (size_t i = 0; i < out->nworkdays; i++)
+                    if (cmp_date(out->workdays[i], d) == 0)
+                        PARSE_FAIL("line %d: %04d-%02d-%02d is listed twice", lineno, d.y, d.m,
+                                   d.d);
+                (holiday ? out->holidays : out->workdays)[(*cnt)++] = d;
+            }
+        } else {
+            PARSE_FAIL("line %d: expected year, notice, holiday or workday", lineno);
+        }
+    }
+    if (!out->year || !out->notice[0] || out->nholidays == 0)
+        PARSE_FAIL("a notice needs 'year', 'notice' and at least one 'holiday' line");
+out:
+    return err;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const cal_entry *x = a, *y = b;
+    return x->date < y->date ? -1 : x->date > y->date;
+}
+
+void jf_triage_calendar_uninstall(void)
+{
+    for (size_t i = 0; i < imp_nyears; i++)
+        free(imp_notices[i]);
+    free(imp_notices);
+    free(imp_years);
+    free(imp_entries);
+    imp_notices = NULL;
+    imp_years = NULL;
+    imp_entries = NULL;
+    imp_nyears = 0;
+    imp_nentries = 0;
+}
+
+jf_err jf_triage_calendar_install(const jf_triage_calendar_year *years, size_t n)
+{
+    size_t total = 0;
+    jf_triage_calendar_uninstall();
+    if (n == 0)
+        return JF_ERR_OK;
+    for (size_t i = 0; i < n; i++)
+        total += years[i].nholidays + years[i].nworkdays;
+    imp_entries = calloc(total ? total : 1, sizeof *imp_entries);
+    imp_years = calloc(n, sizeof *imp_years);
+    imp_notices = calloc(n, sizeof *imp_notices);
+    if (!imp_entries || !imp_years || !imp_notices)
+        goto nomem;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < i; j++)
+            if (years[j].year == years[i].year) {
+                jf_triage_calendar_uninstall();
+                return JF_ERR_EXISTS;
+            }
+        imp_years[i] = years[i].year;
+        imp_notices[i] = strdup(years[i].notice);
+        if (!imp_notices[i])
+            goto nomem;
+        imp_nyears = i + 1;
+        for (size_t k = 0; k < years[i].nholidays; k++)
+            imp_entries[imp_nentries++] = (cal_entry){date_key(years[i].holidays[k]), DAY_OFF};
+        for (size_t k = 0; k < years[i].nworkdays; k++)
+            imp_entries[imp_nentries++] = (cal_entry){date_key(years[i].workdays[k]), DAY_ON};
+    }
+    qsort(imp_entries, imp_nentries, sizeof *imp_entries, cmp_entry);
+    return JF_ERR_OK;
+nomem:
+    jf_triage_calendar_uninstall();
+    return JF_ERR_NOMEM;
 }

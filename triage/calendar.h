@@ -17,8 +17,10 @@
 #define JF_TRIAGE_CALENDAR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "core/clock.h"
 #include "core/err.h"
 
 #define JF_TRIAGE_MAX_WORKING_DAYS 366
@@ -54,5 +56,45 @@ int jf_triage_working_days_after(int64_t from, int64_t to);
  * adjusted working day on a weekend. JF_ERR_CONFIG naming no entry when it fails; the
  * unit tests call it, and the gateway may call it once at start-up. */
 jf_err jf_triage_calendar_check(void) JF_WUR;
+
+/* ---- notices imported at run time ------------------------------------------------------
+ *
+ * A year's notice (国务院办公厅关于YYYY年部分节假日安排的通知) is written in a small text
+ * format for `jianfu calendar import`:
+ *
+ *     # lines starting with '#' are comments
+ *     year 2027
+ *     notice 国务院办公厅关于2027年部分节假日安排的通知（国办发明电〔2026〕N号）
+ *     holiday 2027-01-01
+ *     holiday 2027-02-06 2027-02-13      (an inclusive range)
+ *     workday 2027-02-14                 (调休上班: must be a Saturday or Sunday)
+ */
+#define JF_TRIAGE_CAL_MAX_HOLIDAYS 64
+#define JF_TRIAGE_CAL_MAX_WORKDAYS 16
+#define JF_TRIAGE_CAL_NOTICE_MAX 256
+
+typedef struct {
+    int year;
+    char notice[JF_TRIAGE_CAL_NOTICE_MAX];
+    jf_date holidays[JF_TRIAGE_CAL_MAX_HOLIDAYS];
+    size_t nholidays;
+    jf_date workdays[JF_TRIAGE_CAL_MAX_WORKDAYS];
+    size_t nworkdays;
+} jf_triage_calendar_year;
+
+/* jf_triage_calendar_parse - read one notice in the format above. JF_ERR_PARSE with the
+ * line and what is wrong in errbuf: dates outside the year, a weekday given as 调休上班, a
+ * date listed twice, missing year, notice or holidays. */
+jf_err jf_triage_calendar_parse(const char *text, size_t len, jf_triage_calendar_year *out,
+                                char *errbuf, size_t errsz) JF_WUR;
+
+/* jf_triage_calendar_install - make these years part of the calendar, replacing the
+ * built-in entries of any year among them and any earlier install. NOT thread-safe: call
+ * at start-up before any thread uses the calendar (the years are configuration, read once).
+ * JF_ERR_EXISTS when a year is given twice. */
+jf_err jf_triage_calendar_install(const jf_triage_calendar_year *years, size_t n) JF_WUR;
+
+/* jf_triage_calendar_uninstall - forget installed years (tests, shutdown). */
+void jf_triage_calendar_uninstall(void);
 
 #endif

@@ -211,7 +211,8 @@ jf_err jf_triage_router_build(const jf_triage_route_pattern *patterns, size_t n,
     for (size_t i = 0; i < b.n; i++) {
         b.nodes[i].first_edge = (uint32_t)k;
         b.nodes[i].nedges = b.lists[i].n;
-        memcpy(r->edges + k, b.lists[i].e, b.lists[i].n * sizeof *r->edges);
+        if (b.lists[i].n) /* leaves have no edge array at all */
+            memcpy(r->edges + k, b.lists[i].e, b.lists[i].n * sizeof *r->edges);
         k += b.lists[i].n;
     }
     r->nedges = total;
