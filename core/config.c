@@ -42,6 +42,7 @@ static const uint_setting uint_settings[] = {
     {"JIANFU_OUTBOX_MAX_ATTEMPTS", offsetof(jf_config, outbox_max_attempts), 10, 1, 100},
     {"JIANFU_OUTBOX_BACKOFF", offsetof(jf_config, outbox_backoff), 5, 1, 600},
     {"JIANFU_SEND_TIMEOUT", offsetof(jf_config, send_timeout), 15, 1, 120},
+    {"JIANFU_TRIAGE_RELOAD", offsetof(jf_config, triage_reload), 10, 1, 3600},
 };
 
 static jf_err parse_listen(jf_config *c, const char *v, char *errbuf, size_t errsz)
@@ -107,6 +108,21 @@ jf_err jf_config_load(jf_config *c, char *errbuf, size_t errsz)
     c->database_url = dup_env("JIANFU_DATABASE_URL");
     c->key_file = dup_env("JIANFU_KEY_FILE");
     c->channels_file = dup_env("JIANFU_CHANNELS_FILE");
+    c->model_file = dup_env("JIANFU_MODEL_FILE");
+    c->rules_file = dup_env("JIANFU_RULES_FILE");
+    c->triage_threshold = 0.5;
+    const char *th = getenv("JIANFU_TRIAGE_THRESHOLD");
+    if (th && *th) {
+        char *end = NULL;
+        double v = strtod(th, &end);
+        if (!end || *end != '\0' || !(v >= 0.0 && v <= 1.0)) {
+            snprintf(errbuf, errsz,
+                     "JIANFU_TRIAGE_THRESHOLD must be a number from 0 to 1, e.g. 0.5");
+            err = JF_ERR_CONFIG;
+            goto fail;
+        }
+        c->triage_threshold = v;
+    }
     c->public_url = dup_env("JIANFU_PUBLIC_URL");
     if (!c->public_url) {
         size_t n = strlen(c->listen_host) + 32;
@@ -141,5 +157,7 @@ void jf_config_free(jf_config *c)
     free(c->public_url);
     free(c->key_file);
     free(c->channels_file);
+    free(c->model_file);
+    free(c->rules_file);
     memset(c, 0, sizeof *c);
 }

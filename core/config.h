@@ -18,6 +18,10 @@ typedef struct {
     char *public_url;     /* JIANFU_PUBLIC_URL without trailing '/', default http://LISTEN */
     char *key_file;       /* JIANFU_KEY_FILE; NULL when unset */
     char *channels_file;  /* JIANFU_CHANNELS_FILE: named webhook channels; NULL when unset */
+    char *model_file;     /* JIANFU_MODEL_FILE: the classifier (jianfu train); NULL: none */
+    char *rules_file;     /* JIANFU_RULES_FILE: coordinators' keyword rules; NULL: none */
+    double triage_threshold; /* JIANFU_TRIAGE_THRESHOLD: below it, triage queue; 0.5 */
+    unsigned triage_reload;  /* JIANFU_TRIAGE_RELOAD: seconds between freshness checks; 10 */
     unsigned max_connections;    /* JIANFU_MAX_CONNECTIONS, default 512 */
     unsigned connection_timeout; /* JIANFU_CONNECTION_TIMEOUT seconds, default 30 */
     unsigned http_threads;       /* JIANFU_HTTP_THREADS, default 2 */

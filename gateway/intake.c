@@ -14,6 +14,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "gateway/server_internal.h"
+#include "gateway/triage_ctx.h"
 #include "privacy/pseudonym.h"
 #include "privacy/redact.h"
 #include "privacy/seal.h"
@@ -37,6 +38,7 @@ struct jf_intake_item {
     char code[JF_TICKET_LEN + 1];
     int attempts;
     jf_buf ack; /* outbox acknowledgement, for kinds without inline acks */
+    jf_triage_decision decision;
     jf_store_intake_job job;
 };
 
@@ -124,12 +126,28 @@ static unsigned item_prepare(jf_server *srv, jf_request *r, jf_intake_item *it, 
                                     : MHD_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    memset(job, 0, sizeof *job);
-    if (jf_triage_due(now, (int)srv->cfg->sla_ack, &job->ack_due) ||
-        jf_triage_due(now, (int)srv->cfg->sla_answer, &job->answer_due) ||
-        jf_triage_due(now, (int)srv->cfg->sla_resolve, &job->resolve_due) ||
-        jf_triage_ticket_new(it->code))
+    /* Classify and route the redacted text: numbers never reach the model or the reason. */
+    jf_triage_ctx *tc = jf_gateway_triage_acquire(srv->triage);
+    err = jf_gateway_triage_decide(tc, srv->cfg, it->redacted.data ? it->redacted.data : "",
+                                   it->redacted.len, &it->decision);
+    jf_gateway_triage_release(tc);
+    if (err) {
+        jf_log_error("webhook.triage_failed", "kind=%s reason=%s", r->chan->ch.kind,
+                     jf_errname(err));
         return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    const jf_triage_decision *d = &it->decision;
+
+    memset(job, 0, sizeof *job);
+    if (jf_triage_due(now, d->sla_ack, &job->ack_due) ||
+        jf_triage_due(now, d->sla_answer, &job->answer_due) ||
+        jf_triage_due(now, d->sla_resolve, &job->resolve_due) || jf_triage_ticket_new(it->code))
+        return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    job->category = d->category;
+    job->confidence = d->confidence;
+    job->department_id = d->department;
+    job->urgent = d->urgent;
+    job->route_reason = d->reason.data;
     job->kind = r->chan->ch.kind;
     job->channel = r->chan->ch.name;
     job->msg_id = m->msg_id;
@@ -324,6 +342,7 @@ void jf_gateway_webhook_release(jf_request *r)
         jf_privacy_sealed_free(&it->sealed);
         jf_buf_free(&it->redacted);
         jf_buf_free(&it->ack);
+        jf_buf_free(&it->decision.reason);
         jf_crypto_zeroize(it->reporter_key, sizeof it->reporter_key);
     }
     free(r->items);

@@ -395,6 +395,14 @@ jf_err jf_gateway_server_start(const jf_config *cfg, const jf_keyring *kr, jf_se
         return err;
     }
 
+    err = jf_gateway_triage_start(cfg, &srv->triage, errbuf, errsz);
+    if (err) {
+        jf_gateway_channels_free(&srv->channels);
+        pthread_cond_destroy(&srv->ready_wake);
+        pthread_mutex_destroy(&srv->ready_lock);
+        free(srv);
+        return err;
+    }
     err = jf_store_intake_start(cfg->database_url, (int)cfg->committers, &srv->intake);
     if (err) {
         snprintf(errbuf, errsz, "cannot start intake committers: %s", jf_strerror(err));
@@ -439,6 +447,7 @@ fail_intake:
     jf_gateway_dispatcher_stop(srv->dispatcher);
     jf_store_intake_stop(srv->intake);
 fail:
+    jf_gateway_triage_stop(srv->triage);
     jf_gateway_channels_free(&srv->channels);
     pthread_cond_destroy(&srv->ready_wake);
     pthread_mutex_destroy(&srv->ready_lock);
@@ -465,6 +474,7 @@ void jf_gateway_server_shutdown(jf_server *srv)
     jf_store_intake_stop(srv->intake);
     MHD_stop_daemon(srv->daemon);
     jf_gateway_dispatcher_stop(srv->dispatcher);
+    jf_gateway_triage_stop(srv->triage);
 
     pthread_mutex_lock(&srv->ready_lock);
     srv->ready_stop = true;

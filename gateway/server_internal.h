@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "gateway/channels.h"
 #include "gateway/dispatcher.h"
+#include "gateway/triage_ctx.h"
 #include "gateway/server.h"
 #include "privacy/keyring.h"
 #include "store/intake.h"
@@ -29,6 +30,7 @@ struct jf_server {
     struct MHD_Daemon *daemon;
     jf_channels channels;
     jf_dispatcher *dispatcher;
+    jf_triage_holder *triage;
     atomic_int inflight; /* requests between URI callback and completion */
 
     pthread_t ready_thread;

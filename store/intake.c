@@ -11,13 +11,14 @@
 #include "store/db.h"
 
 #define INTAKE_STMT "jf_intake"
-#define INTAKE_NPARAMS 15
+#define INTAKE_NPARAMS 20
 #define INTAKE_MAX_COMMITTERS 16
 
 static const char intake_sql[] =
     "SELECT code, extract(epoch FROM answer_due)::bigint, created FROM jf_intake("
     "$1, $2, $3, $4, $5::bytea, $6, $7, $8::integer, $9::timestamptz, $10::timestamptz,"
-    " $11::timestamptz, $12::timestamptz, $13, $14::bytea, $15)";
+    " $11::timestamptz, $12::timestamptz, $13, $14::bytea, $15, $16, $17::real,"
+    " $18::bigint, $19::boolean, $20::jsonb)";
 
 struct jf_store_intake {
     const char *conninfo;
@@ -33,6 +34,8 @@ struct jf_store_intake {
 /* Text and binary parameter values of one job; the timestamp strings live here. */
 typedef struct {
     char redactions[16];
+    char confidence[32];
+    char department[24];
     char ts[4][JF_RFC3339_LEN];
     const char *values[INTAKE_NPARAMS];
     int lengths[INTAKE_NPARAMS];
@@ -42,6 +45,8 @@ typedef struct {
 static void params_fill(intake_params *p, const jf_store_intake_job *j)
 {
     snprintf(p->redactions, sizeof p->redactions, "%d", j->redactions);
+    snprintf(p->confidence, sizeof p->confidence, "%.6f", j->confidence);
+    snprintf(p->department, sizeof p->department, "%lld", (long long)j->department_id);
     jf_clock_format_cst(j->received_at, p->ts[0]);
     jf_clock_format_cst(j->ack_due, p->ts[1]);
     jf_clock_format_cst(j->answer_due, p->ts[2]);
@@ -60,7 +65,12 @@ static void params_fill(intake_params *p, const jf_store_intake_job *j)
                                      p->ts[3],
                                      j->seal_kid,
                                      (const char *)j->sealed,
-                                     j->ack};
+                                     j->ack,
+                                     j->category,
+                                     j->confidence >= 0 ? p->confidence : NULL,
+                                     j->department_id ? p->department : NULL,
+                                     j->urgent ? "true" : "false",
+                                     j->route_reason};
     for (int i = 0; i < INTAKE_NPARAMS; i++) {
         p->values[i] = v[i];
         p->lengths[i] = 0;

@@ -55,6 +55,14 @@ struct jf_store_intake_job {
     /* The acknowledgement to queue in the outbox with the complaint, for providers whose
      * HTTP answer cannot carry it; NULL when the answer carries it. */
     const char *ack;
+    /* Classification and routing (see gateway/triage_ctx.h): category code or NULL,
+     * confidence or -1, department id or 0 (then the complaint waits in triage), whether
+     * urgency words shortened the deadlines, and the JSON reason shown to coordinators. */
+    const char *category;
+    double confidence;
+    int64_t department_id;
+    bool urgent;
+    const char *route_reason;
     jf_store_intake_done_fn done;
     void *done_arg;
 

@@ -1,0 +1,1070 @@
+/* classify.c - character n-gram features, naive Bayes and logistic regression, the
+ * temperature that calibrates their confidence, and evaluation (see classify.h). */
+#include "triage/classify.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "triage/classify_internal.h"
+#include "triage/normalize.h"
+#include "triage/textfile.h"
+
+#define NCAT JF_CAT_COUNT
+
+/* Normalised text never exceeds 4 bytes per kept character; a bit more than
+ * JF_TRIAGE_MAX_CHARS characters' worth is normalised so that a message is cut by
+ * character count, not by bytes. */
+#define NORM_BUF (JF_TRIAGE_MAX_CHARS * 4 + 1)
+/* Unigrams, bigrams and trigrams: at most three features per character. */
+#define MAX_FEATURES (JF_TRIAGE_MAX_CHARS * 3)
+#define MAX_NGRAM 3
+
+#define DEFAULT_FOLDS 5
+#define DEFAULT_EPOCHS 30
+#define DEFAULT_SEED 0x6a69616e6675ULL /* "jianfu" */
+
+/* The grids searched when the options leave alpha or lambda at 0. The NB grid spans light
+ * to Laplace smoothing; the LR grid spans penalties from barely any to strong, for
+ * unit-length binary features and a few hundred to a few thousand examples. */
+static const double nb_alpha_grid[] = {0.01, 0.03, 0.1, 0.3, 1.0};
+static const double lr_lambda_grid[] = {1e-6, 1e-5, 1e-4, 1e-3};
+
+/* ---- hashing and features -------------------------------------------------------------- */
+
+uint32_t jf_triage_hash32(const void *p, size_t n, uint32_t seed)
+{
+    const unsigned char *b = p;
+    uint32_t h = 2166136261u ^ seed;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 16777619u;
+    }
+    /* murmur3 fmix32: FNV-1a alone leaves its low bits, which pick the bucket, poorly
+     * mixed for short keys that differ in their last byte. */
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
+    return h;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Extract the distinct feature buckets of normalised text (len bytes) into out
+ * (MAX_FEATURES entries), ascending; returns how many. Each n-gram is hashed over its
+ * UTF-8 bytes with its order as the seed, so that a character and a bigram that happen
+ * to share bytes never share a hash by construction. */
+static size_t extract_buckets(const char *norm, size_t len, unsigned bits, uint32_t *out)
+{
+    uint32_t off[JF_TRIAGE_MAX_CHARS + 1];
+    size_t nchars = 0, nf = 0, i = 0;
+    uint32_t mask = (bits >= 32) ? 0xffffffffu : ((1u << bits) - 1);
+
+    /* Walk runs of non-space characters; off[] holds the byte offset of each character
+     * of the current run, and one past its end. */
+    while (i < len && nchars < JF_TRIAGE_MAX_CHARS) {
+        if (norm[i] == ' ') {
+            i++;
+            continue;
+        }
+        size_t run = 0;
+        while (i < len && norm[i] != ' ' && nchars < JF_TRIAGE_MAX_CHARS) {
+            uint32_t cp;
+            size_t n = jf_triage_utf8_next((const unsigned char *)norm + i, len - i, &cp);
+            if (n == 0)
+                n = 1; /* cannot happen on normalised text; stay safe */
+            off[run++] = (uint32_t)i;
+            i += n;
+            nchars++;
+        }
+        off[run] = (uint32_t)i;
+        for (size_t a = 0; a < run; a++) {
+            for (size_t k = 1; k <= MAX_NGRAM && a + k <= run; k++) {
+                uint32_t h = jf_triage_hash32(norm + off[a], off[a + k] - off[a], (uint32_t)k);
+                out[nf++] = h & mask;
+            }
+        }
+    }
+    if (nf > 1) {
+        qsort(out, nf, sizeof out[0], cmp_u32);
+        size_t u = 1;
+        for (size_t k = 1; k < nf; k++) {
+            if (out[k] != out[u - 1])
+                out[u++] = out[k];
+        }
+        nf = u;
+    }
+    return nf;
+}
+
+/* The value of each feature of a message with nf distinct features: naive Bayes counts
+ * presence, logistic regression sees a unit-length vector so that long and short
+ * messages train at the same rate. */
+static double feature_value(jf_triage_model_kind kind, size_t nf)
+{
+    if (kind == JF_TRIAGE_MODEL_LR)
+        return nf ? 1.0 / sqrt((double)nf) : 0.0;
+    return 1.0;
+}
+
+/* ---- probabilities and temperature ------------------------------------------------------- */
+
+/* p = softmax(beta * s + adj); returns ln p[gold] when gold is a category (else 0). */
+static double softmax(const double s[NCAT], const double adj[NCAT], double beta, double p[NCAT],
+                      int gold)
+{
+    double z[NCAT], mx = -INFINITY, sum = 0.0;
+    for (int c = 0; c < NCAT; c++) {
+        z[c] = beta * s[c] + (adj ? adj[c] : 0.0);
+        if (z[c] > mx)
+            mx = z[c];
+    }
+    for (int c = 0; c < NCAT; c++) {
+        p[c] = exp(z[c] - mx);
+        sum += p[c];
+    }
+    for (int c = 0; c < NCAT; c++)
+        p[c] /= sum;
+    return gold >= 0 ? (z[gold] - mx) - log(sum) : 0.0;
+}
+
+static double mean_nll(const double *s, const double *adj, const int *gold, size_t n,
+                       double beta)
+{
+    double p[NCAT], sum = 0.0;
+    for (size_t i = 0; i < n; i++)
+        sum -= softmax(s + i * NCAT, adj ? adj + i * NCAT : NULL, beta, p, gold[i]);
+    return n ? sum / (double)n : 0.0;
+}
+
+/* The temperature T = 1/beta minimising the mean log-loss of softmax(s/T + adj) over n
+ * held-out scores. The loss is convex in beta (a log-sum-exp of functions affine in
+ * beta), so it is unimodal in ln beta too, and a golden-section search over ln beta from
+ * 1e-4 to 1e3 finds the minimum to well within what matters. */
+static double fit_temperature(const double *s, const double *adj, const int *gold, size_t n,
+                              double *nll_out)
+{
+    const double g = 0.6180339887498949;
+    double lo = log(1e-4), hi = log(1e3);
+    double a = hi - g * (hi - lo), b = lo + g * (hi - lo);
+    double fa = mean_nll(s, adj, gold, n, exp(a)), fb = mean_nll(s, adj, gold, n, exp(b));
+
+    for (int it = 0; it < 80; it++) {
+        if (fa < fb) {
+            hi = b;
+            b = a;
+            fb = fa;
+            a = hi - g * (hi - lo);
+            fa = mean_nll(s, adj, gold, n, exp(a));
+        } else {
+            lo = a;
+            a = b;
+            fa = fb;
+            b = lo + g * (hi - lo);
+            fb = mean_nll(s, adj, gold, n, exp(b));
+        }
+    }
+    double beta = exp((lo + hi) / 2);
+    if (nll_out)
+        *nll_out = mean_nll(s, adj, gold, n, beta);
+    return 1.0 / beta;
+}
+
+/* ---- training data -------------------------------------------------------------------- */
+
+void jf_triage_examples_init(jf_triage_examples *s)
+{
+    s->items = NULL;
+    s->n = s->cap = 0;
+}
+
+void jf_triage_examples_free(jf_triage_examples *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free((char *)s->items[i].text);
+    free(s->items);
+    jf_triage_examples_init(s);
+}
+
+jf_err jf_triage_examples_add(jf_triage_examples *s, jf_triage_category label, const char *text,
+                              size_t len)
+{
+    jf_err err = JF_ERR_INVAL;
+    char *copy = NULL;
+
+    if ((unsigned)label >= NCAT || !text || len == 0)
+        goto out;
+    err = JF_ERR_TOOBIG;
+    if (len > JF_TRIAGE_MAX_TEXT || s->n >= JF_TRIAGE_MAX_EXAMPLES)
+        goto out;
+    err = JF_ERR_NOMEM;
+    if (s->n == s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 256;
+        jf_triage_example *ni = realloc(s->items, ncap * sizeof *ni);
+        if (!ni)
+            goto out;
+        s->items = ni;
+        s->cap = ncap;
+    }
+    copy = malloc(len + 1);
+    if (!copy)
+        goto out;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    s->items[s->n].label = label;
+    s->items[s->n].text = copy;
+    s->n++;
+    err = JF_ERR_OK;
+out:
+    return err;
+}
+
+jf_err jf_triage_examples_load_tsv(jf_triage_examples *s, const char *path, char *errbuf,
+                                   size_t errsz)
+{
+    char *data = NULL;
+    size_t len = 0, pos = 0, line = 0, before = s->n;
+    jf_err err;
+
+    err = jf_triage_read_file(path, JF_TRIAGE_MAX_CORPUS_FILE, &data, &len, errbuf, errsz);
+    if (err)
+        goto out;
+    while (pos < len) {
+        const char *l = data + pos;
+        const char *nl = memchr(l, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - l) : len - pos;
+        pos += n + (nl ? 1 : 0);
+        line++;
+        if (n > 0 && l[n - 1] == '\r')
+            n--;
+        if (n == 0 || l[0] == '#')
+            continue;
+        const char *tab = memchr(l, '\t', n);
+        err = JF_ERR_PARSE;
+        if (!tab) {
+            if (errsz)
+                snprintf(errbuf, errsz, "%s:%zu: expected label<TAB>text", path, line);
+            goto out;
+        }
+        size_t llen = (size_t)(tab - l);
+        if (line == 1 && llen == 5 && memcmp(l, "label", 5) == 0)
+            continue;
+        jf_triage_category cat;
+        if (jf_triage_category_parse(l, llen, &cat)) {
+            if (errsz)
+                snprintf(errbuf, errsz, "%s:%zu: unknown category '%.*s'", path, line,
+                         (int)(llen > 32 ? 32 : llen), l);
+            goto out;
+        }
+        const char *t = tab + 1;
+        const char *tab2 = memchr(t, '\t', n - llen - 1);
+        size_t tlen = tab2 ? (size_t)(tab2 - t) : n - llen - 1;
+        if (tlen == 0) {
+            if (errsz)
+                snprintf(errbuf, errsz, "%s:%zu: empty text", path, line);
+            goto out;
+        }
+        err = jf_triage_examples_add(s, cat, t, tlen);
+        if (err) {
+            if (errsz)
+                snprintf(errbuf, errsz, "%s:%zu: %s", path, line, jf_strerror(err));
+            goto out;
+        }
+    }
+    err = JF_ERR_OK;
+out:
+    if (err) {
+        for (size_t i = before; i < s->n; i++)
+            free((char *)s->items[i].text);
+        s->n = before;
+    }
+    free(data);
+    return err;
+}
+
+/* ---- the training set in feature space ---------------------------------------------------- */
+
+/* All examples' distinct buckets, renumbered densely as "training rows" 0..nrows-1 so that
+ * every fit (on any subset of the examples) can use flat arrays. */
+typedef struct {
+    size_t n;
+    int *label;
+    size_t *start; /* example i's rows are rows[start[i] .. start[i+1]) */
+    uint32_t *rows;
+    size_t nrows;
+    uint32_t *bucket_of_row;
+    double *adj; /* n * NCAT rule adjustments (NULL without rules) */
+} dataset;
+
+static void dataset_free(dataset *d)
+{
+    free(d->label);
+    free(d->start);
+    free(d->rows);
+    free(d->bucket_of_row);
+    free(d->adj);
+    memset(d, 0, sizeof *d);
+}
+
+static jf_err dataset_build(dataset *d, const jf_triage_example *ex, size_t n, unsigned bits,
+                            const jf_triage_rules *rules)
+{
+    jf_err err = JF_ERR_NOMEM;
+    uint32_t *row_of = NULL, *feats = NULL;
+    char *norm = NULL;
+    size_t cap = 0, used = 0, rcap = 0;
+
+    memset(d, 0, sizeof *d);
+    d->n = n;
+    d->label = malloc(n * sizeof *d->label);
+    d->start = malloc((n + 1) * sizeof *d->start);
+    row_of = calloc((size_t)1 << bits, sizeof *row_of);
+    feats = malloc(MAX_FEATURES * sizeof *feats);
+    norm = malloc(NORM_BUF);
+    if (rules)
+        d->adj = calloc(n * NCAT, sizeof *d->adj);
+    if (!d->label || !d->start || !row_of || !feats || !norm || (rules && !d->adj))
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        size_t nlen = 0, tlen = strlen(ex[i].text);
+        /* TOOBIG only means the text was cut to what is classified. */
+        jf_err nerr = jf_triage_normalize(ex[i].text, tlen, norm, NORM_BUF, &nlen);
+        if (nerr && nerr != JF_ERR_TOOBIG) {
+            err = nerr;
+            goto out;
+        }
+        if (rules)
+            (void)jf_triage_rules_apply(rules, norm, nlen, d->adj + i * NCAT, NULL, 0);
+        size_t nf = extract_buckets(norm, nlen, bits, feats);
+        d->label[i] = (int)ex[i].label;
+        d->start[i] = used;
+        if (used + nf > cap) {
+            size_t ncap = cap ? cap * 2 : 4096;
+            while (ncap < used + nf)
+                ncap *= 2;
+            uint32_t *nr = realloc(d->rows, ncap * sizeof *nr);
+            if (!nr)
+                goto out;
+            d->rows = nr;
+            cap = ncap;
+        }
+        for (size_t k = 0; k < nf; k++) {
+            uint32_t b = feats[k];
+            if (!row_of[b]) {
+                if (d->nrows == rcap) {
+                    size_t ncap = rcap ? rcap * 2 : 4096;
+                    uint32_t *nb = realloc(d->bucket_of_row, ncap * sizeof *nb);
+                    if (!nb)
+                        goto out;
+                    d->bucket_of_row = nb;
+                    rcap = ncap;
+                }
+                d->bucket_of_row[d->nrows++] = b;
+                row_of[b] = (uint32_t)d->nrows;
+            }
+            d->rows[used++] = row_of[b] - 1;
+        }
+    }
+    d->start[n] = used;
+    err = JF_ERR_OK;
+out:
+    free(row_of);
+    free(feats);
+    free(norm);
+    if (err)
+        dataset_free(d);
+    return err;
+}
+
+/* ---- fitting ------------------------------------------------------------------------------ */
+
+/* A fitted model in training-row space. */
+typedef struct {
+    jf_triage_model_kind kind;
+    double param; /* alpha or lambda */
+    double bias[NCAT];
+    double *w;           /* nrows * NCAT */
+    unsigned char *seen; /* rows present in the fitted subset: only they score */
+} fit;
+
+static void fit_free(fit *f)
+{
+    free(f->w);
+    free(f->seen);
+    f->w = NULL;
+    f->seen = NULL;
+}
+
+static void fit_score(const fit *f, const dataset *d, size_t i, double s[NCAT])
+{
+    size_t nf = d->start[i + 1] - d->start[i];
+    double v = feature_value(f->kind, nf);
+    memcpy(s, f->bias, sizeof f->bias);
+    for (size_t k = d->start[i]; k < d->start[i + 1]; k++) {
+        uint32_t r = d->rows[k];
+        if (!f->seen[r])
+            continue;
+        const double *w = f->w + (size_t)r * NCAT;
+        for (int c = 0; c < NCAT; c++)
+            s[c] += v * w[c];
+    }
+}
+
+/* Multinomial naive Bayes with Lidstone smoothing alpha over binary features:
+ * W[r][c] = ln((count(r,c) + alpha) / (total_c + alpha * V)), V the distinct features of
+ * the subset; priors smoothed by one example per category so that a category absent from
+ * the subset keeps a finite score. */
+static jf_err fit_nb(fit *f, const dataset *d, const size_t *idx, size_t m, double alpha)
+{
+    double total[NCAT] = {0}, count[NCAT] = {0};
+    size_t vocab = 0;
+
+    f->kind = JF_TRIAGE_MODEL_NB;
+    f->param = alpha;
+    f->w = calloc(d->nrows * NCAT, sizeof *f->w);
+    f->seen = calloc(d->nrows, 1);
+    if (!f->w || !f->seen) {
+        fit_free(f);
+        return JF_ERR_NOMEM;
+    }
+    for (size_t j = 0; j < m; j++) {
+        size_t i = idx[j];
+        int c = d->label[i];
+        count[c] += 1.0;
+        for (size_t k = d->start[i]; k < d->start[i + 1]; k++) {
+            uint32_t r = d->rows[k];
+            f->w[(size_t)r * NCAT + c] += 1.0;
+            total[c] += 1.0;
+            if (!f->seen[r]) {
+                f->seen[r] = 1;
+                vocab++;
+            }
+        }
+    }
+    double denom[NCAT];
+    for (int c = 0; c < NCAT; c++) {
+        denom[c] = log(total[c] + alpha * (double)vocab);
+        f->bias[c] = log((count[c] + 1.0) / ((double)m + NCAT));
+    }
+    for (size_t r = 0; r < d->nrows; r++) {
+        if (!f->seen[r])
+            continue;
+        double *w = f->w + r * NCAT;
+        for (int c = 0; c < NCAT; c++)
+            w[c] = log(w[c] + alpha) - denom[c];
+    }
+    return JF_ERR_OK;
+}
+
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static void shuffle(size_t *a, size_t n, uint64_t *state)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)(splitmix64(state) % i);
+        size_t t = a[i - 1];
+        a[i - 1] = a[j];
+        a[j] = t;
+    }
+}
+
+/* Softmax logistic regression with an L2 penalty lambda on the weights (not the
+ * biases), by plain SGD in the style of Bottou's sgd: the step size decays as
+ * eta0 / (1 + lambda * eta0 * t), and the penalty's shrinking of every weight at every
+ * step is carried by one scale factor instead of touching all weights, so a step costs
+ * only the example's features. The order of examples is reshuffled each epoch from the
+ * seed, so the fit is deterministic. */
+static jf_err fit_lr(fit *f, const dataset *d, const size_t *idx, size_t m, double lambda,
+                     unsigned epochs, uint64_t seed)
+{
+    const double eta0 = 0.5;
+    size_t *order = NULL;
+    double scale = 1.0, t = 0.0;
+    uint64_t state = seed;
+    jf_err err = JF_ERR_NOMEM;
+
+    f->kind = JF_TRIAGE_MODEL_LR;
+    f->param = lambda;
+    memset(f->bias, 0, sizeof f->bias);
+    f->w = calloc(d->nrows * NCAT, sizeof *f->w);
+    f->seen = calloc(d->nrows, 1);
+    order = malloc((m ? m : 1) * sizeof *order);
+    if (!f->w || !f->seen || !order)
+        goto out;
+    memcpy(order, idx, m * sizeof *order);
+    for (size_t j = 0; j < m; j++)
+        for (size_t k = d->start[idx[j]]; k < d->start[idx[j] + 1]; k++)
+            f->seen[d->rows[k]] = 1;
+
+    for (unsigned e = 0; e < epochs; e++) {
+        shuffle(order, m, &state);
+        for (size_t j = 0; j < m; j++) {
+            size_t i = order[j];
+            size_t nf = d->start[i + 1] - d->start[i];
+            double v = feature_value(JF_TRIAGE_MODEL_LR, nf);
+            double z[NCAT], p[NCAT], g[NCAT];
+            double eta = eta0 / (1.0 + lambda * eta0 * t);
+
+            memcpy(z, f->bias, sizeof z);
+            for (size_t k = d->start[i]; k < d->start[i + 1]; k++) {
+                const double *w = f->w + (size_t)d->rows[k] * NCAT;
+                for (int c = 0; c < NCAT; c++)
+                    z[c] += scale * v * w[c];
+            }
+            (void)softmax(z, NULL, 1.0, p, -1);
+            for (int c = 0; c < NCAT; c++)
+                g[c] = p[c] - (c == d->label[i] ? 1.0 : 0.0);
+
+            scale *= 1.0 - eta * lambda;
+            if (scale < 1e-9) {
+                for (size_t r = 0; r < d->nrows * NCAT; r++)
+                    f->w[r] *= scale;
+                scale = 1.0;
+            }
+            for (size_t k = d->start[i]; k < d->start[i + 1]; k++) {
+                double *w = f->w + (size_t)d->rows[k] * NCAT;
+                for (int c = 0; c < NCAT; c++)
+                    w[c] -= eta * g[c] * v / scale;
+            }
+            for (int c = 0; c < NCAT; c++)
+                f->bias[c] -= eta * g[c];
+            t += 1.0;
+        }
+    }
+    for (size_t r = 0; r < d->nrows * NCAT; r++)
+        f->w[r] *= scale;
+    err = JF_ERR_OK;
+out:
+    free(order);
+    if (err)
+        fit_free(f);
+    return err;
+}
+
+typedef struct {
+    jf_triage_model_kind kind;
+    double param;
+} candidate;
+
+static jf_err fit_candidate(fit *f, const dataset *d, const size_t *idx, size_t m,
+                            const candidate *cand, const jf_triage_train_opts *o)
+{
+    if (cand->kind == JF_TRIAGE_MODEL_NB)
+        return fit_nb(f, d, idx, m, cand->param);
+    return fit_lr(f, d, idx, m, cand->param, o->lr_epochs, o->seed);
+}
+
+/* Stratified fold assignment: each category's examples are shuffled and dealt round the
+ * folds, continuing where the previous category stopped, so every fold gets a near-equal
+ * share of every category and of the whole. */
+static jf_err assign_folds(const int *label, size_t n, unsigned k, uint64_t seed,
+                           unsigned *fold)
+{
+    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    uint64_t state = seed ^ 0xf01d5ULL;
+    unsigned next = 0;
+    if (!idx)
+        return JF_ERR_NOMEM;
+    for (int c = 0; c < NCAT; c++) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (label[i] == c)
+                idx[m++] = i;
+        shuffle(idx, m, &state);
+        for (size_t j = 0; j < m; j++) {
+            fold[idx[j]] = next;
+            next = (next + 1) % k;
+        }
+    }
+    free(idx);
+    return JF_ERR_OK;
+}
+
+/* Out-of-fold raw scores of one candidate: scores[i] comes from a fit on the folds that
+ * do not hold example i. */
+static jf_err oof_scores(const dataset *d, const unsigned *fold, unsigned k,
+                         const candidate *cand, const jf_triage_train_opts *o, double *scores)
+{
+    jf_err err = JF_ERR_NOMEM;
+    size_t *train = malloc(d->n * sizeof *train);
+    fit f = {0};
+
+    if (!train)
+        goto out;
+    for (unsigned q = 0; q < k; q++) {
+        size_t m = 0;
+        for (size_t i = 0; i < d->n; i++)
+            if (fold[i] != q)
+                train[m++] = i;
+        err = fit_candidate(&f, d, train, m, cand, o);
+        if (err)
+            goto out;
+        for (size_t i = 0; i < d->n; i++)
+            if (fold[i] == q)
+                fit_score(&f, d, i, scores + i * NCAT);
+        fit_free(&f);
+    }
+    err = JF_ERR_OK;
+out:
+    fit_free(&f);
+    free(train);
+    return err;
+}
+
+static int argmax(const double *v)
+{
+    int best = 0;
+    for (int c = 1; c < NCAT; c++)
+        if (v[c] > v[best])
+            best = c;
+    return best;
+}
+
+void jf_triage_train_opts_default(jf_triage_train_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->kind = JF_TRIAGE_MODEL_AUTO;
+    o->hash_bits = JF_TRIAGE_DEFAULT_HASH_BITS;
+    o->lr_epochs = DEFAULT_EPOCHS;
+    o->folds = DEFAULT_FOLDS;
+    o->seed = DEFAULT_SEED;
+}
+
+/* The candidates the options allow, in order of preference on a tie. */
+static size_t list_candidates(const jf_triage_train_opts *o, candidate *out, size_t max)
+{
+    size_t n = 0;
+    if (o->kind != JF_TRIAGE_MODEL_LR) {
+        if (o->nb_alpha > 0) {
+            out[n++] = (candidate){JF_TRIAGE_MODEL_NB, o->nb_alpha};
+        } else {
+            for (size_t i = 0; i < sizeof nb_alpha_grid / sizeof nb_alpha_grid[0] && n < max;
+                 i++)
+                out[n++] = (candidate){JF_TRIAGE_MODEL_NB, nb_alpha_grid[i]};
+        }
+    }
+    if (o->kind != JF_TRIAGE_MODEL_NB) {
+        if (o->lr_lambda > 0) {
+            out[n++] = (candidate){JF_TRIAGE_MODEL_LR, o->lr_lambda};
+        } else {
+            for (size_t i = 0;
+                 i < sizeof lr_lambda_grid / sizeof lr_lambda_grid[0] && n < max; i++)
+                out[n++] = (candidate){JF_TRIAGE_MODEL_LR, lr_lambda_grid[i]};
+        }
+    }
+    return n;
+}
+
+#define MAX_CANDIDATES 16
+
+static jf_err model_from_fit(const fit *f, const dataset *d, const jf_triage_train_opts *o,
+                             jf_triage_model **out)
+{
+    jf_err err = JF_ERR_NOMEM;
+    jf_triage_model *m = calloc(1, sizeof *m);
+    uint32_t *order = NULL;
+    size_t nrows = 0;
+
+    if (!m)
+        goto out;
+    m->kind = f->kind;
+    m->hash_bits = o->hash_bits;
+    if (f->kind == JF_TRIAGE_MODEL_NB)
+        m->alpha = f->param;
+    else
+        m->lambda = f->param;
+    m->temperature = 1.0;
+    memcpy(m->bias, f->bias, sizeof m->bias);
+    /* Rows in ascending bucket order, which the file format and the index want. */
+    order = malloc((d->nrows ? d->nrows : 1) * sizeof *order);
+    if (!order)
+        goto out;
+    for (size_t r = 0; r < d->nrows; r++)
+        if (f->seen[r])
+            order[nrows++] = d->bucket_of_row[r];
+    qsort(order, nrows, sizeof *order, cmp_u32);
+    err = jf_triage__model_alloc(m, nrows);
+    if (err)
+        goto out;
+    {
+        /* bucket -> training row, to copy the weights across */
+        uint32_t *tr = calloc((size_t)1 << o->hash_bits, sizeof *tr);
+        err = JF_ERR_NOMEM;
+        if (!tr)
+            goto out;
+        for (size_t r = 0; r < d->nrows; r++)
+            tr[d->bucket_of_row[r]] = (uint32_t)r + 1;
+        for (size_t j = 0; j < nrows; j++) {
+            const double *src = f->w + (size_t)(tr[order[j]] - 1) * NCAT;
+            m->bucket[j] = order[j];
+            for (int c = 0; c < NCAT; c++)
+                m->w[j * NCAT + c] = (float)src[c];
+        }
+        free(tr);
+    }
+    jf_triage__model_index(m);
+    *out = m;
+    m = NULL;
+    err = JF_ERR_OK;
+out:
+    free(order);
+    jf_triage_model_free(m);
+    return err;
+}
+
+jf_err jf_triage_model_train(const jf_triage_example *ex, size_t n,
+                             const jf_triage_train_opts *opts, jf_triage_model **out)
+{
+    jf_err err = JF_ERR_INVAL;
+    jf_triage_train_opts o;
+    dataset d = {0};
+    candidate cands[MAX_CANDIDATES];
+    size_t ncand, best = 0;
+    unsigned *fold = NULL;
+    double *scores = NULL, best_acc = -1.0, best_nll = INFINITY, best_t = 1.0;
+    fit f = {0};
+    size_t *all = NULL;
+
+    *out = NULL;
+    if (opts)
+        o = *opts;
+    else
+        jf_triage_train_opts_default(&o);
+    if (o.hash_bits == 0)
+        o.hash_bits = JF_TRIAGE_DEFAULT_HASH_BITS;
+    if (o.lr_epochs == 0)
+        o.lr_epochs = DEFAULT_EPOCHS;
+    if (o.folds == 0)
+        o.folds = DEFAULT_FOLDS;
+    if (!ex || n == 0 || o.hash_bits < JF_TRIAGE_MIN_HASH_BITS ||
+        o.hash_bits > JF_TRIAGE_MAX_HASH_BITS || o.folds < 2 || o.lr_epochs > 1000 ||
+        o.nb_alpha < 0 || o.lr_lambda < 0 || !isfinite(o.nb_alpha) || !isfinite(o.lr_lambda) ||
+        (unsigned)o.kind > JF_TRIAGE_MODEL_LR)
+        goto out;
+    err = JF_ERR_TOOBIG;
+    if (n > JF_TRIAGE_MAX_EXAMPLES)
+        goto out;
+    err = JF_ERR_INVAL;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned)ex[i].label >= NCAT || !ex[i].text)
+            goto out;
+
+    err = dataset_build(&d, ex, n, o.hash_bits, o.rules);
+    if (err)
+        goto out;
+    ncand = list_candidates(&o, cands, MAX_CANDIDATES);
+    err = JF_ERR_NOMEM;
+    all = malloc(n * sizeof *all);
+    if (!all)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        all[i] = i;
+
+    /* Choose the candidate and the temperature on held-out folds, unless there are too
+     * few examples to hold any out meaningfully. */
+    double cv_acc = 0.0, cv_nll = 0.0;
+    if (n >= 2 * (size_t)o.folds) {
+        fold = malloc(n * sizeof *fold);
+        scores = malloc(n * NCAT * sizeof *scores);
+        int *gold = d.label;
+        if (!fold || !scores)
+            goto out;
+        err = assign_folds(d.label, n, o.folds, o.seed, fold);
+        if (err)
+            goto out;
+        for (size_t c = 0; c < ncand; c++) {
+            err = oof_scores(&d, fold, o.folds, &cands[c], &o, scores);
+            if (err)
+                goto out;
+            /* Accuracy is judged on the calibrated scale, where the rules act. */
+            double nll = 0.0;
+            double t = fit_temperature(scores, d.adj, gold, n, &nll);
+            size_t correct = 0;
+            for (size_t i = 0; i < n; i++) {
+                double p[NCAT];
+                (void)softmax(scores + i * NCAT, d.adj ? d.adj + i * NCAT : NULL, 1.0 / t, p,
+                              -1);
+                if (argmax(p) == gold[i])
+                    correct++;
+            }
+            double acc = (double)correct / (double)n;
+            if (acc > best_acc + 1e-12 || (fabs(acc - best_acc) <= 1e-12 && nll < best_nll)) {
+                best = c;
+                best_acc = acc;
+                best_nll = nll;
+                best_t = t;
+            }
+        }
+        cv_acc = best_acc;
+        cv_nll = best_nll;
+    }
+
+    err = fit_candidate(&f, &d, all, n, &cands[best], &o);
+    if (err)
+        goto out;
+    err = model_from_fit(&f, &d, &o, out);
+    if (err)
+        goto out;
+    (*out)->temperature = best_t;
+    (*out)->examples = n;
+    for (size_t i = 0; i < n; i++)
+        (*out)->per_category[d.label[i]]++;
+    (*out)->cv_accuracy = cv_acc;
+    (*out)->cv_log_loss = cv_nll;
+    err = JF_ERR_OK;
+out:
+    fit_free(&f);
+    free(all);
+    free(fold);
+    free(scores);
+    dataset_free(&d);
+    return err;
+}
+
+/* ---- the model -------------------------------------------------------------------------- */
+
+jf_err jf_triage__model_alloc(jf_triage_model *m, size_t nrows)
+{
+    m->row_of = calloc((size_t)1 << m->hash_bits, sizeof *m->row_of);
+    m->bucket = malloc((nrows ? nrows : 1) * sizeof *m->bucket);
+    m->w = malloc((nrows ? nrows : 1) * NCAT * sizeof *m->w);
+    m->nrows = nrows;
+    if (!m->row_of || !m->bucket || !m->w)
+        return JF_ERR_NOMEM;
+    return JF_ERR_OK;
+}
+
+void jf_triage__model_index(jf_triage_model *m)
+{
+    for (size_t j = 0; j < m->nrows; j++)
+        m->row_of[m->bucket[j]] = (uint32_t)j + 1;
+}
+
+void jf_triage_model_free(jf_triage_model *m)
+{
+    if (!m)
+        return;
+    free(m->row_of);
+    free(m->bucket);
+    free(m->w);
+    free(m);
+}
+
+void jf_triage_model_describe(const jf_triage_model *m, jf_triage_model_info *info)
+{
+    memset(info, 0, sizeof *info);
+    info->kind = m->kind;
+    info->alpha = m->alpha;
+    info->lambda = m->lambda;
+    info->temperature = m->temperature;
+    info->hash_bits = m->hash_bits;
+    info->rows = m->nrows;
+    info->examples = m->examples;
+    memcpy(info->per_category, m->per_category, sizeof info->per_category);
+    info->cv_accuracy = m->cv_accuracy;
+    info->cv_log_loss = m->cv_log_loss;
+    info->bytes = sizeof *m + ((size_t)1 << m->hash_bits) * sizeof *m->row_of +
+                  m->nrows * (sizeof *m->bucket + NCAT * sizeof *m->w);
+}
+
+/* ---- classification ---------------------------------------------------------------------- */
+
+jf_err jf_triage_classify(const jf_triage_model *m, const jf_triage_rules *r, const char *text,
+                          size_t len, double threshold, jf_triage_result *out)
+{
+    char norm[NORM_BUF];
+    uint32_t feats[MAX_FEATURES];
+    double s[NCAT], adj[NCAT] = {0};
+    size_t nlen = 0;
+
+    if (!m || !out || (!text && len > 0))
+        return JF_ERR_INVAL;
+    /* TOOBIG: the text was cut to the part that is classified. */
+    jf_err err = jf_triage_normalize(text, len, norm, sizeof norm, &nlen);
+    if (err && err != JF_ERR_TOOBIG)
+        return err;
+
+    size_t nf = extract_buckets(norm, nlen, m->hash_bits, feats);
+    double v = feature_value(m->kind, nf);
+    memcpy(s, m->bias, sizeof s);
+    for (size_t k = 0; k < nf; k++) {
+        uint32_t row = m->row_of[feats[k]];
+        if (!row)
+            continue;
+        const float *w = m->w + (size_t)(row - 1) * NCAT;
+        for (int c = 0; c < NCAT; c++)
+            s[c] += v * w[c];
+    }
+    out->matched = jf_triage_rules_apply(r, norm, nlen, adj, out->hits, JF_TRIAGE_MAX_MATCHED);
+    (void)softmax(s, adj, 1.0 / m->temperature, out->prob, -1);
+
+    /* Top categories by probability; ties keep table order, so the result is stable. */
+    bool taken[NCAT] = {false};
+    for (int t = 0; t < JF_TRIAGE_TOP; t++) {
+        int best = -1;
+        for (int c = 0; c < NCAT; c++)
+            if (!taken[c] && (best < 0 || out->prob[c] > out->prob[best]))
+                best = c;
+        taken[best] = true;
+        out->top[t].category = (jf_triage_category)best;
+        out->top[t].score = out->prob[best];
+    }
+    out->category = out->top[0].category;
+    out->confidence = out->top[0].score;
+    out->below_threshold = out->confidence < threshold;
+    return JF_ERR_OK;
+}
+
+/* ---- evaluation ------------------------------------------------------------------------- */
+
+void jf_triage_report_init(jf_triage_report *rep, double threshold)
+{
+    memset(rep, 0, sizeof *rep);
+    rep->threshold = threshold;
+}
+
+void jf_triage_report_add(jf_triage_report *rep, jf_triage_category gold,
+                          const jf_triage_result *res)
+{
+    if ((unsigned)gold >= NCAT)
+        return;
+    bool ok = res->category == gold;
+    rep->n++;
+    rep->correct += ok;
+    rep->confusion[gold][res->category]++;
+    rep->support[gold]++;
+    double p = res->prob[gold];
+    rep->sum_ll -= log(p > 1e-300 ? p : 1e-300);
+    int b = (int)(res->confidence * JF_TRIAGE_CALIB_BINS);
+    if (b >= JF_TRIAGE_CALIB_BINS)
+        b = JF_TRIAGE_CALIB_BINS - 1;
+    if (b < 0)
+        b = 0;
+    rep->bin_n[b]++;
+    rep->bin_correct[b] += ok;
+    rep->sum_conf[b] += res->confidence;
+    if (res->confidence < rep->threshold)
+        rep->below++;
+    else
+        rep->above_correct += ok;
+}
+
+void jf_triage_report_finish(jf_triage_report *rep)
+{
+    double f1sum = 0.0;
+    rep->accuracy = rep->n ? (double)rep->correct / (double)rep->n : 0.0;
+    for (int c = 0; c < NCAT; c++) {
+        size_t predicted = 0, tp = rep->confusion[c][c];
+        for (int g = 0; g < NCAT; g++)
+            predicted += rep->confusion[g][c];
+        rep->precision[c] = predicted ? (double)tp / (double)predicted : 0.0;
+        rep->recall[c] = rep->support[c] ? (double)tp / (double)rep->support[c] : 0.0;
+        double pr = rep->precision[c] + rep->recall[c];
+        rep->f1[c] = pr > 0 ? 2 * rep->precision[c] * rep->recall[c] / pr : 0.0;
+        f1sum += rep->f1[c];
+    }
+    rep->macro_f1 = f1sum / NCAT;
+    rep->log_loss = rep->n ? rep->sum_ll / (double)rep->n : 0.0;
+    rep->ece = 0.0;
+    for (int b = 0; b < JF_TRIAGE_CALIB_BINS; b++) {
+        if (!rep->bin_n[b])
+            continue;
+        rep->bin_conf[b] = rep->sum_conf[b] / (double)rep->bin_n[b];
+        double acc = (double)rep->bin_correct[b] / (double)rep->bin_n[b];
+        rep->ece += (double)rep->bin_n[b] / (double)rep->n * fabs(acc - rep->bin_conf[b]);
+    }
+}
+
+jf_err jf_triage_eval(const jf_triage_model *m, const jf_triage_rules *r,
+                      const jf_triage_example *ex, size_t n, double threshold,
+                      jf_triage_report *rep)
+{
+    jf_triage_result res;
+    jf_triage_report_init(rep, threshold);
+    for (size_t i = 0; i < n; i++) {
+        jf_err err = jf_triage_classify(m, r, ex[i].text, strlen(ex[i].text), threshold, &res);
+        if (err)
+            return err;
+        jf_triage_report_add(rep, ex[i].label, &res);
+    }
+    jf_triage_report_finish(rep);
+    return JF_ERR_OK;
+}
+
+jf_err jf_triage_cross_validate(const jf_triage_example *ex, size_t n, unsigned k,
+                                const jf_triage_train_opts *opts, double threshold,
+                                jf_triage_report *rep)
+{
+    jf_err err = JF_ERR_INVAL;
+    jf_triage_train_opts o;
+    unsigned *fold = NULL;
+    int *label = NULL;
+    jf_triage_example *train = NULL;
+    jf_triage_model *m = NULL;
+
+    jf_triage_report_init(rep, threshold);
+    if (opts)
+        o = *opts;
+    else
+        jf_triage_train_opts_default(&o);
+    if (!ex || k < 2 || k > n)
+        goto out;
+    err = JF_ERR_NOMEM;
+    fold = malloc(n * sizeof *fold);
+    label = malloc(n * sizeof *label);
+    train = malloc(n * sizeof *train);
+    if (!fold || !label || !train)
+        goto out;
+    err = JF_ERR_INVAL;
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned)ex[i].label >= NCAT || !ex[i].text)
+            goto out;
+        label[i] = (int)ex[i].label;
+    }
+    /* A different stream from the internal folds', so the two splits are independent. */
+    err = assign_folds(label, n, k, o.seed ^ 0x07e4ULL, fold);
+    if (err)
+        goto out;
+    for (unsigned q = 0; q < k; q++) {
+        size_t m_n = 0;
+        for (size_t i = 0; i < n; i++)
+            if (fold[i] != q)
+                train[m_n++] = ex[i];
+        err = jf_triage_model_train(train, m_n, &o, &m);
+        if (err)
+            goto out;
+        for (size_t i = 0; i < n; i++) {
+            jf_triage_result res;
+            if (fold[i] != q)
+                continue;
+            err = jf_triage_classify(m, o.rules, ex[i].text, strlen(ex[i].text), threshold,
+                                     &res);
+            if (err)
+                goto out;
+            jf_triage_report_add(rep, ex[i].label, &res);
+        }
+        jf_triage_model_free(m);
+        m = NULL;
+    }
+    jf_triage_report_finish(rep);
+    err = JF_ERR_OK;
+out:
+    jf_triage_model_free(m);
+    free(fold);
+    free(label);
+    free(train);
+    return err;
+}

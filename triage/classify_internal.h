@@ -1,0 +1,41 @@
+/* classify_internal.h - the classifier's model representation, shared by classify.c
+ * (training, scoring) and model_io.c (the file format). Not for use outside triage/. */
+#ifndef JF_TRIAGE_CLASSIFY_INTERNAL_H
+#define JF_TRIAGE_CLASSIFY_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "triage/classify.h"
+
+/* Version of the feature extraction (n-gram orders, hash, seeds, feature values). Saved
+ * in model files with JF_NORM_VERSION; bump it whenever features change. */
+#define JF_TRIAGE_FEATURES_VERSION 1
+
+/* A trained model. Weights are kept only for the feature buckets seen in training (a few
+ * tens of thousands), found through row_of; a model is therefore a few MiB however large
+ * the hashed space. */
+struct jf_triage_model {
+    jf_triage_model_kind kind; /* NB or LR */
+    unsigned hash_bits;
+    double alpha, lambda;
+    double temperature; /* > 0 */
+    double bias[JF_CAT_COUNT];
+    size_t nrows;
+    uint32_t *row_of; /* 2^hash_bits entries: 0 for no row, else row index + 1 */
+    uint32_t *bucket; /* nrows buckets, strictly ascending */
+    float *w;         /* nrows * JF_CAT_COUNT weights, row-major */
+    size_t examples;
+    size_t per_category[JF_CAT_COUNT];
+    double cv_accuracy, cv_log_loss;
+};
+
+/* jf_triage__model_alloc - allocate m's row_of (zeroed), bucket and w for nrows rows;
+ * JF_ERR_NOMEM. m->hash_bits must be set. */
+jf_err jf_triage__model_alloc(jf_triage_model *m, size_t nrows) JF_WUR;
+
+/* jf_triage__model_index - fill row_of from bucket (which must be strictly ascending and
+ * below 2^hash_bits). */
+void jf_triage__model_index(jf_triage_model *m);
+
+#endif
