@@ -26,6 +26,9 @@
 #include <string.h>
 
 #include "gateway/gateway.h"
+#include "store/triage_data.h"
+#include "store/migrate.h"
+#include "store/db.h"
 #include "triage/classify.h"
 
 #define DEFAULT_MODEL_FILE "var/model.bin"
@@ -177,9 +180,9 @@ static json_t *result_json(const jf_triage_result *res)
         if (json_array_append_new(matched, json_string(res->hits[i].pattern)))
             goto fail;
     for (int i = 0; i < JF_TRIAGE_TOP; i++) {
-        json_t *t = json_pack("{s:s, s:f}", "category",
-                              jf_triage_category_code(res->top[i].category), "score",
-                              res->top[i].score);
+        json_t *t =
+            json_pack("{s:s, s:f}", "category", jf_triage_category_code(res->top[i].category),
+                      "score", res->top[i].score);
         if (json_array_append_new(top, t))
             goto fail;
     }
@@ -257,7 +260,8 @@ static void print_report(const jf_triage_report *r)
     for (int c = 0; c < JF_CAT_COUNT; c++)
         printf("%-12s %9.3f %7.3f %7.3f %8zu\n", jf_triage_category_code((jf_triage_category)c),
                r->precision[c], r->recall[c], r->f1[c], r->support[c]);
-    printf("\nconfusion matrix (rows: true category, columns: predicted, in the order above)\n");
+    printf(
+        "\nconfusion matrix (rows: true category, columns: predicted, in the order above)\n");
     printf("%-12s", "");
     for (int c = 0; c < JF_CAT_COUNT; c++)
         printf(" %4.4s", jf_triage_category_code((jf_triage_category)c));
@@ -330,8 +334,8 @@ static int classify_eval(const cls_opts *o, const jf_triage_rules *rules)
             goto out;
         }
         rc = JF_EXIT_FAIL;
-        jf_err err = jf_triage_cross_validate(set.items, set.n, o->cv, &topts, o->threshold,
-                                              &rep);
+        jf_err err =
+            jf_triage_cross_validate(set.items, set.n, o->cv, &topts, o->threshold, &rep);
         if (err) {
             fprintf(stderr, "jianfu classify: cross-validation failed: %s\n", jf_strerror(err));
             goto out;
@@ -386,14 +390,47 @@ out:
     return rc;
 }
 
-/* Coordinators' corrections (issue 4, item 6) are stored in the database and join the
- * shipped corpus here, before training, with jf_triage_examples_add(set, category, text,
- * len) for each; a correction then changes the next classification after `jianfu train`.
- * Until the store has them this adds nothing. */
+/* Coordinators' corrections (issue 4, item 6) join the shipped corpus here: each
+ * corrected complaint's redacted text with the category a coordinator gave it (the latest
+ * correction of each), so a correction changes the next classification after `jianfu
+ * train`. Without JIANFU_DATABASE_URL there are none to add, and the model is trained on
+ * the corpus alone (said in the summary line). */
+typedef struct {
+    jf_triage_examples *set;
+    jf_err err;
+} corrections_ctx;
+
+static int add_correction(const char *category, const char *text, void *arg)
+{
+    corrections_ctx *c = arg;
+    jf_triage_category cat;
+    if (jf_triage_category_parse(category, strlen(category), &cat) != JF_ERR_OK || !*text)
+        return 0;
+    c->err = jf_triage_examples_add(c->set, cat, text, strlen(text));
+    return c->err != JF_ERR_OK;
+}
+
 static int add_corrections(jf_triage_examples *set)
 {
-    (void)set;
-    return JF_EXIT_OK;
+    const char *url = getenv("JIANFU_DATABASE_URL");
+    PGconn *conn = NULL;
+    char msg[512] = "";
+    corrections_ctx c = {set, JF_ERR_OK};
+    int rc = JF_EXIT_OK;
+
+    if (!url || !*url)
+        return JF_EXIT_OK;
+    if (jf_store_connect(url, &conn, msg, sizeof msg) ||
+        jf_store_schema_check(conn, msg, sizeof msg) ||
+        jf_store_corrections_examples(conn, add_correction, &c, msg, sizeof msg)) {
+        fprintf(stderr, "jianfu train: cannot read corrections: %s\n", msg);
+        rc = JF_EXIT_FAIL;
+    } else if (c.err) {
+        fprintf(stderr, "jianfu train: cannot add a correction: %s\n", jf_strerror(c.err));
+        rc = JF_EXIT_FAIL;
+    }
+    PQfinish(conn);
+    return rc;
 }
 
 int jf_cmd_train(int argc, char **argv)

@@ -16,6 +16,7 @@
 #include "store/db.h"
 #include "store/migrate.h"
 #include "store/overdue.h"
+#include "store/triage_data.h"
 #include "triage/calendar.h"
 #include "webhook/form.h"
 #include "webhook/twilio.h"
@@ -583,4 +584,116 @@ int jf_cmd_twilio_sign(int argc, char **argv)
     }
     printf("%s\n", sig);
     return JF_EXIT_OK;
+}
+
+/* `jianfu correct CODE [--category C] [--dept D] --reason TEXT`: a coordinator's
+ * re-categorisation or re-routing, recorded in the timeline and as a training example.
+ * The web inbox will call the same store function. */
+int jf_cmd_correct(int argc, char **argv)
+{
+    const char *code = NULL, *category = NULL, *dept = NULL, *reason = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char **dst = strcmp(argv[i], "--category") == 0 ? &category
+                           : strcmp(argv[i], "--dept") == 0   ? &dept
+                           : strcmp(argv[i], "--reason") == 0 ? &reason
+                                                              : NULL;
+        if (!dst && argv[i][0] != '-' && !code) {
+            code = argv[i];
+            continue;
+        }
+        if (!dst)
+            return unknown_option("correct", argv[i]);
+        *dst = take_value(argc, argv, &i, "correct");
+        if (!*dst)
+            return JF_EXIT_USAGE;
+    }
+    if (!code || (!category && !dept) || !reason || !*reason) {
+        fprintf(stderr, "usage: jianfu correct CODE [--category CATEGORY] [--dept DEPT] "
+                        "--reason TEXT\n(at least one of --category and --dept)\n");
+        return JF_EXIT_USAGE;
+    }
+    jf_config cfg;
+    PGconn *conn = NULL;
+    char msg[512] = "";
+    int rc = open_db("correct", &cfg, &conn);
+    if (rc)
+        return rc;
+    rc = check_schema("correct", conn);
+    if (!rc) {
+        jf_err err =
+            jf_store_correct(conn, code, category, dept, reason, "cli", msg, sizeof msg);
+        if (err) {
+            fprintf(stderr, "jianfu correct: %s\n", msg);
+            rc = err == JF_ERR_NOTFOUND ? JF_EXIT_USAGE : JF_EXIT_FAIL;
+        } else {
+            printf("corrected %s%s%s%s%s; `jianfu train` learns from it\n", code,
+                   category ? ": category " : "", category ? category : "",
+                   dept ? ", department " : "", dept ? dept : "");
+        }
+    }
+    PQfinish(conn);
+    jf_config_free(&cfg);
+    return rc;
+}
+
+/* `jianfu category set CODE [--sla ACK,ANSWER,RESOLVE] [--dept DEPT|--no-dept]`: the
+ * deadlines of a kind of complaint and the department that answers for it by default. */
+int jf_cmd_category(int argc, char **argv)
+{
+    const char *code = NULL, *sla = NULL, *dept = NULL;
+    int days[3];
+    if (argc < 3 || strcmp(argv[1], "set") != 0)
+        goto usage;
+    code = argv[2];
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--no-dept") == 0) {
+            dept = "";
+            continue;
+        }
+        const char **dst = strcmp(argv[i], "--sla") == 0    ? &sla
+                           : strcmp(argv[i], "--dept") == 0 ? &dept
+                                                            : NULL;
+        if (!dst)
+            return unknown_option("category set", argv[i]);
+        *dst = take_value(argc, argv, &i, "category set");
+        if (!*dst)
+            return JF_EXIT_USAGE;
+    }
+    if (!sla && !dept)
+        goto usage;
+    if (sla) {
+        char extra;
+        if (sscanf(sla, "%d,%d,%d%c", &days[0], &days[1], &days[2], &extra) != 3 ||
+            days[0] < 1 || days[0] > days[1] || days[1] > days[2] || days[2] > 366) {
+            fprintf(stderr, "jianfu category set: --sla is ACK,ANSWER,RESOLVE working days, "
+                            "1 <= ACK <= ANSWER <= RESOLVE <= 366, e.g. 1,3,10\n");
+            return JF_EXIT_USAGE;
+        }
+    }
+    jf_config cfg;
+    PGconn *conn = NULL;
+    char msg[512] = "";
+    int rc = open_db("category set", &cfg, &conn);
+    if (rc)
+        return rc;
+    rc = check_schema("category set", conn);
+    if (!rc) {
+        jf_err err =
+            jf_store_category_set(conn, code, sla ? days : NULL, dept, msg, sizeof msg);
+        if (err) {
+            fprintf(stderr, "jianfu category set: %s\n", msg);
+            rc = err == JF_ERR_NOTFOUND || err == JF_ERR_INVAL ? JF_EXIT_USAGE : JF_EXIT_FAIL;
+        } else {
+            printf("category %s updated; running servers pick it up within "
+                   "JIANFU_TRIAGE_RELOAD seconds\n",
+                   code);
+        }
+    }
+    PQfinish(conn);
+    jf_config_free(&cfg);
+    return rc;
+usage:
+    fprintf(stderr, "usage: jianfu category set CODE [--sla ACK,ANSWER,RESOLVE] "
+                    "[--dept DEPT | --no-dept]\n");
+    return JF_EXIT_USAGE;
 }

@@ -21,6 +21,8 @@ int jf_cmd_user(int argc, char **argv);
 int jf_cmd_overdue(int argc, char **argv);
 int jf_cmd_twilio_sign(int argc, char **argv);
 int jf_cmd_calendar(int argc, char **argv);
+int jf_cmd_correct(int argc, char **argv);
+int jf_cmd_category(int argc, char **argv);
 int jf_cmd_classify(int argc, char **argv); /* cmd_classify.c */
 int jf_cmd_train(int argc, char **argv);    /* cmd_classify.c */
 

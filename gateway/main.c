@@ -26,6 +26,10 @@ static const subcommand subcommands[] = {
      "user add --login LOGIN --role liaison|coordinator|inspector|admin [--dept CODE]\n"
      "                             (password on stdin)"},
     {"overdue", jf_cmd_overdue, "overdue [--at RFC3339] [--dept CODE] [--format json|csv]"},
+    {"category", jf_cmd_category,
+     "category set CODE [--sla ACK,ANSWER,RESOLVE] [--dept DEPT|--no-dept]"},
+    {"correct", jf_cmd_correct,
+     "correct CODE [--category C] [--dept D] --reason TEXT   re-categorise / re-route"},
     {"calendar", jf_cmd_calendar,
      "calendar import FILE | calendar show YEAR   official holiday notices"},
     {"classify", jf_cmd_classify,

@@ -25,13 +25,13 @@ typedef struct jf_triage_ctx jf_triage_ctx;
 
 /* The decision for one complaint text. */
 typedef struct {
-    const char *category; /* category code, NULL when not classified */
-    double confidence;    /* -1 when not classified */
-    int64_t department;   /* 0: none (the complaint waits in triage) */
-    bool assigned;        /* status 'assigned' rather than 'triage' */
-    bool urgent;          /* urgency words matched: deadlines shortened */
+    const char *category;                 /* category code, NULL when not classified */
+    double confidence;                    /* -1 when not classified */
+    int64_t department;                   /* 0: none (the complaint waits in triage) */
+    bool assigned;                        /* status 'assigned' rather than 'triage' */
+    bool urgent;                          /* urgency words matched: deadlines shortened */
     int sla_ack, sla_answer, sla_resolve; /* working days */
-    jf_buf reason;        /* JSON object: why it was routed so (caller frees) */
+    jf_buf reason;                        /* JSON object: why it was routed so (caller frees) */
 } jf_triage_decision;
 
 /* jf_gateway_triage_start - build the first context and start the refresher. cfg is

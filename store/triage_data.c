@@ -54,10 +54,11 @@ jf_err jf_store_dept_names(PGconn *conn, jf_store_dept_name_fn fn, void *arg, ch
 static int visit_category(const PGresult *res, int i, void *arg)
 {
     visit_ctx *c = arg;
-    return ((jf_store_category_fn)c->fn)(
-        PQgetvalue(res, i, 0), (int)strtol(PQgetvalue(res, i, 1), NULL, 10),
-        (int)strtol(PQgetvalue(res, i, 2), NULL, 10), (int)strtol(PQgetvalue(res, i, 3), NULL, 10),
-        strtoll(PQgetvalue(res, i, 4), NULL, 10), c->arg);
+    return ((jf_store_category_fn)c->fn)(PQgetvalue(res, i, 0),
+                                         (int)strtol(PQgetvalue(res, i, 1), NULL, 10),
+                                         (int)strtol(PQgetvalue(res, i, 2), NULL, 10),
+                                         (int)strtol(PQgetvalue(res, i, 3), NULL, 10),
+                                         strtoll(PQgetvalue(res, i, 4), NULL, 10), c->arg);
 }
 
 jf_err jf_store_categories(PGconn *conn, jf_store_category_fn fn, void *arg, char *errbuf,
@@ -216,5 +217,43 @@ out:
     PQclear(res);
     if (err)
         jf_store_rollback(conn);
+    return err;
+}
+
+jf_err jf_store_category_set(PGconn *conn, const char *code, const int *sla,
+                             const char *dept_code, char *errbuf, size_t errsz)
+{
+    char a[16] = "", b[16] = "", c[16] = "";
+    if (sla) {
+        snprintf(a, sizeof a, "%d", sla[0]);
+        snprintf(b, sizeof b, "%d", sla[1]);
+        snprintf(c, sizeof c, "%d", sla[2]);
+    }
+    const char *params[] = {code, sla ? a : NULL, sla ? b : NULL, sla ? c : NULL, dept_code};
+    PGresult *res = PQexecParams(
+        conn,
+        "WITH d AS (SELECT id FROM departments WHERE code = nullif($5, ''))"
+        " UPDATE categories SET sla_ack = coalesce($2::int, sla_ack),"
+        "   sla_answer = coalesce($3::int, sla_answer),"
+        "   sla_resolve = coalesce($4::int, sla_resolve),"
+        "   default_department_id = CASE WHEN $5 IS NULL THEN default_department_id"
+        "                                ELSE (SELECT id FROM d) END"
+        " WHERE code = $1 AND ($5 IS NULL OR $5 = '' OR EXISTS (SELECT 1 FROM d))"
+        " RETURNING code",
+        5, NULL, params, NULL, NULL, 0);
+    jf_err err = jf_store_result_err(conn, res);
+    if (err == JF_ERR_DB) {
+        snprintf(errbuf, errsz,
+                 "deadlines must be 1 <= acknowledge <= answer <= resolve <= 366");
+        err = JF_ERR_INVAL;
+    } else if (err) {
+        jf_store_errmsg(conn, res, errbuf, errsz);
+    } else if (PQntuples(res) == 0) {
+        snprintf(errbuf, errsz, "no category '%s'%s%s%s", code,
+                 dept_code && *dept_code ? " or no department '" : "",
+                 dept_code && *dept_code ? dept_code : "", dept_code && *dept_code ? "'" : "");
+        err = JF_ERR_NOTFOUND;
+    }
+    PQclear(res);
     return err;
 }

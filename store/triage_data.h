@@ -57,4 +57,11 @@ jf_err jf_store_correct(PGconn *conn, const char *code, const char *category,
                         const char *dept_code, const char *reason, const char *actor,
                         char *errbuf, size_t errsz) JF_WUR;
 
+/* jf_store_category_set - change category code's deadlines (sla non-NULL: ack, answer,
+ * resolve working days) and/or default department (dept_code non-NULL; "" clears it).
+ * JF_ERR_NOTFOUND for an unknown category or department, JF_ERR_INVAL for deadlines out of
+ * order or range. */
+jf_err jf_store_category_set(PGconn *conn, const char *code, const int *sla,
+                             const char *dept_code, char *errbuf, size_t errsz) JF_WUR;
+
 #endif
