@@ -420,7 +420,7 @@ jf_err jf_gateway_triage_decide(const jf_triage_ctx *c, const jf_config *cfg, co
             goto out;
         d->category = jf_triage_category_code(res.category);
         d->confidence = res.confidence;
-        if (res.category != JF_CAT_OTHER && c->cat[res.category].present) {
+        if (c->cat[res.category].present) {
             d->sla_ack = c->cat[res.category].ack;
             d->sla_answer = c->cat[res.category].answer;
             d->sla_resolve = c->cat[res.category].resolve;

@@ -405,6 +405,13 @@ jf_err jf_triage_calendar_parse(const char *text, size_t len, jf_triage_calendar
         size_t wn;
         lineno++;
         p = nl ? nl + 1 : end;
+        /* A '#' after white space starts a trailing comment (dates and notice titles
+         * contain no '#' preceded by a blank). */
+        for (const char *h = q; h < le; h++)
+            if (*h == '#' && h > q && (h[-1] == ' ' || h[-1] == '\t')) {
+                le = h;
+                break;
+            }
         while (le > q && (le[-1] == '\r' || le[-1] == ' ' || le[-1] == '\t'))
             le--;
         if (!next_word(&q, le, &w, &wn) || *w == '#')
@@ -444,7 +451,9 @@ jf_err jf_triage_calendar_parse(const char *text, size_t len, jf_triage_calendar
             if (next_word(&q, le, &d2, &n2) && parse_date(d2, n2, &to))
                 PARSE_FAIL("line %d: expected a second date YYYY-MM-DD (an inclusive range)",
                            lineno);
-            if (q != le || cmp_date(to, from) < 0 || from.y != out->year || to.y != out->year)
+            if (q != le)
+                PARSE_FAIL("line %d: unexpected text after the dates", lineno);
+            if (cmp_date(to, from) < 0 || from.y != out->year || to.y != out->year)
                 PARSE_FAIL("line %d: dates must lie in %d, a range from the earlier to the "
                            "later",
                            lineno, out->year);

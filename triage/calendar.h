@@ -62,7 +62,7 @@ jf_err jf_triage_calendar_check(void) JF_WUR;
  * A year's notice (国务院办公厅关于YYYY年部分节假日安排的通知) is written in a small text
  * format for `jianfu calendar import`:
  *
- *     # lines starting with '#' are comments
+ *     # lines starting with '#' are comments, and so is '#' after a blank
  *     year 2027
  *     notice 国务院办公厅关于2027年部分节假日安排的通知（国办发明电〔2026〕N号）
  *     holiday 2027-01-01

@@ -19,7 +19,7 @@ static const char notice_2030[] = "# test notice, not an official one\n"
                                   "holiday 2030-01-01\n"
                                   "holiday 2030-02-02 2030-02-08\n"
                                   "workday 2030-01-26\n"
-                                  "workday 2030-02-09   \r\n";
+                                  "workday 2030-02-09   # trailing comment\r\n";
 
 static int64_t day_of(int y, int m, int d)
 {
@@ -75,6 +75,8 @@ static void test_refusals(void **state)
                    "earlier to the later");
     expect_refused("year 2030\nnotice x\nvacation 2030-01-01\n", "expected year, notice");
     expect_refused("year 2030\nyear 2030\n", "'year YYYY' once");
+    expect_refused("year 2030\nnotice x\nholiday 2030-01-01 2030-01-02 x\n",
+                   "unexpected text after the dates");
 }
 
 static void test_install_changes_deadlines(void **state)
