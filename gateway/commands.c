@@ -77,6 +77,36 @@ static int check_schema(const char *cmd, PGconn *conn)
     return JF_EXIT_OK;
 }
 
+/* A command's one database action: runs on an open connection whose schema is current;
+ * returns a jf_err and, on failure, a message for the operator in msg. */
+typedef jf_err (*db_action)(PGconn *conn, void *arg, char *msg, size_t msgsz);
+
+/* Open the database, check its schema, run act, and turn its result into an exit status:
+ * the operator's mistakes (unknown names, duplicates, invalid values) are usage errors,
+ * everything else an operational failure. Messages go to stderr as "jianfu CMD: ...". */
+static int with_db(const char *cmd, db_action act, void *arg)
+{
+    jf_config cfg;
+    PGconn *conn = NULL;
+    char msg[512] = "";
+    int rc = open_db(cmd, &cfg, &conn);
+    if (rc)
+        return rc;
+    rc = check_schema(cmd, conn);
+    if (!rc) {
+        jf_err err = act(conn, arg, msg, sizeof msg);
+        if (err) {
+            fprintf(stderr, "jianfu %s: %s\n", cmd, msg);
+            rc = err == JF_ERR_NOTFOUND || err == JF_ERR_INVAL || err == JF_ERR_EXISTS
+                     ? JF_EXIT_USAGE
+                     : JF_EXIT_FAIL;
+        }
+    }
+    PQfinish(conn);
+    jf_config_free(&cfg);
+    return rc;
+}
+
 int jf_cmd_migrate(int argc, char **argv)
 {
     jf_config cfg;
@@ -174,6 +204,18 @@ int jf_cmd_due(int argc, char **argv)
     return JF_EXIT_OK;
 }
 
+struct notify_args {
+    const char *code, *kind, *url, *secret;
+    bool triage;
+};
+
+static jf_err notify_action(PGconn *conn, void *arg, char *msg, size_t msgsz)
+{
+    struct notify_args *a = arg;
+    return jf_store_dept_notify(conn, a->code, a->kind, a->url, a->secret, a->triage, msg,
+                                msgsz);
+}
+
 /* `jianfu dept notify`: the group robot a department's chat is told through. The robot's
  * URL and secret are credentials: given on the command line they would sit in shell
  * history, so --secret - reads the secret from stdin. */
@@ -224,32 +266,29 @@ static int dept_notify(int argc, char **argv)
         secret = secretbuf;
     }
 
-    jf_config cfg;
-    PGconn *conn = NULL;
-    char msg[512] = "";
-    int rc = open_db("dept notify", &cfg, &conn);
-    if (rc)
-        goto out;
-    rc = check_schema("dept notify", conn);
-    if (!rc) {
-        jf_err err = jf_store_dept_notify(conn, code, off ? NULL : kind, off ? NULL : url,
-                                          off ? NULL : secret, triage, msg, sizeof msg);
-        if (err) {
-            fprintf(stderr, "jianfu dept notify: %s\n", msg);
-            rc =
-                err == JF_ERR_DB_UNAVAILABLE || err == JF_ERR_DB ? JF_EXIT_FAIL : JF_EXIT_USAGE;
-        } else if (off) {
-            printf("department %s: notifications off\n", code);
-        } else {
-            printf("department %s: notified through its %s robot%s\n", code, robot,
-                   triage ? ", including every new complaint awaiting triage" : "");
-        }
-    }
-    PQfinish(conn);
-    jf_config_free(&cfg);
-out:
+    struct notify_args a = {code, off ? NULL : kind, off ? NULL : url, off ? NULL : secret,
+                            triage};
+    int rc = with_db("dept notify", notify_action, &a);
+    if (!rc && off)
+        printf("department %s: notifications off\n", code);
+    else if (!rc)
+        printf("department %s: notified through its %s robot%s\n", code, robot,
+               triage ? ", including every new complaint awaiting triage" : "");
     jf_crypto_zeroize(secretbuf, sizeof secretbuf);
     return rc;
+}
+
+struct dept_args {
+    const char *code, *name, *parent;
+    const char *const *aliases;
+    int naliases;
+};
+
+static jf_err dept_action(PGconn *conn, void *arg, char *msg, size_t msgsz)
+{
+    struct dept_args *a = arg;
+    return jf_store_dept_add(conn, a->code, a->name, a->parent, a->aliases, a->naliases, msg,
+                             msgsz);
 }
 
 int jf_cmd_dept(int argc, char **argv)
@@ -298,26 +337,10 @@ int jf_cmd_dept(int argc, char **argv)
         return JF_EXIT_USAGE;
     }
 
-    jf_config cfg;
-    PGconn *conn = NULL;
-    char msg[512] = "";
-    int rc = open_db("dept add", &cfg, &conn);
-    if (rc)
-        return rc;
-    rc = check_schema("dept add", conn);
-    if (!rc) {
-        jf_err err =
-            jf_store_dept_add(conn, code, name, parent, aliases, naliases, msg, sizeof msg);
-        if (err) {
-            fprintf(stderr, "jianfu dept add: %s\n", msg);
-            rc =
-                err == JF_ERR_DB_UNAVAILABLE || err == JF_ERR_DB ? JF_EXIT_FAIL : JF_EXIT_USAGE;
-        } else {
-            printf("department %s added\n", code);
-        }
-    }
-    PQfinish(conn);
-    jf_config_free(&cfg);
+    struct dept_args a = {code, name, parent, aliases, naliases};
+    int rc = with_db("dept add", dept_action, &a);
+    if (!rc)
+        printf("department %s added\n", code);
     return rc;
 }
 
@@ -341,6 +364,16 @@ static int read_password(char *buf, size_t sz)
         return JF_EXIT_USAGE;
     }
     return JF_EXIT_OK;
+}
+
+struct user_args {
+    const char *login, *role, *dept, *hash;
+};
+
+static jf_err user_action(PGconn *conn, void *arg, char *msg, size_t msgsz)
+{
+    struct user_args *a = arg;
+    return jf_store_user_add(conn, a->login, a->role, a->dept, a->hash, msg, msgsz);
 }
 
 static const char *const roles[] = {"liaison", "coordinator", "inspector", "admin"};
@@ -392,25 +425,10 @@ int jf_cmd_user(int argc, char **argv)
         goto out_wipe;
     }
 
-    jf_config cfg;
-    PGconn *conn = NULL;
-    char msg[512] = "";
-    rc = open_db("user add", &cfg, &conn);
-    if (rc)
-        goto out_wipe;
-    rc = check_schema("user add", conn);
-    if (!rc) {
-        jf_err err = jf_store_user_add(conn, login, role, dept, hash, msg, sizeof msg);
-        if (err) {
-            fprintf(stderr, "jianfu user add: %s\n", msg);
-            rc =
-                err == JF_ERR_DB_UNAVAILABLE || err == JF_ERR_DB ? JF_EXIT_FAIL : JF_EXIT_USAGE;
-        } else {
-            printf("user %s (%s) added\n", login, role);
-        }
-    }
-    PQfinish(conn);
-    jf_config_free(&cfg);
+    struct user_args a = {login, role, dept, hash};
+    rc = with_db("user add", user_action, &a);
+    if (!rc)
+        printf("user %s (%s) added\n", login, role);
 out_wipe:
     jf_crypto_zeroize(password, sizeof password);
     jf_crypto_zeroize(hash, sizeof hash);
@@ -586,6 +604,16 @@ int jf_cmd_twilio_sign(int argc, char **argv)
     return JF_EXIT_OK;
 }
 
+struct correct_args {
+    const char *code, *category, *dept, *reason;
+};
+
+static jf_err correct_action(PGconn *conn, void *arg, char *msg, size_t msgsz)
+{
+    struct correct_args *a = arg;
+    return jf_store_correct(conn, a->code, a->category, a->dept, a->reason, "cli", msg, msgsz);
+}
+
 /* `jianfu correct CODE [--category C] [--dept D] --reason TEXT`: a coordinator's
  * re-categorisation or re-routing, recorded in the timeline and as a training example.
  * The web inbox will call the same store function. */
@@ -612,28 +640,25 @@ int jf_cmd_correct(int argc, char **argv)
                         "--reason TEXT\n(at least one of --category and --dept)\n");
         return JF_EXIT_USAGE;
     }
-    jf_config cfg;
-    PGconn *conn = NULL;
-    char msg[512] = "";
-    int rc = open_db("correct", &cfg, &conn);
-    if (rc)
-        return rc;
-    rc = check_schema("correct", conn);
-    if (!rc) {
-        jf_err err =
-            jf_store_correct(conn, code, category, dept, reason, "cli", msg, sizeof msg);
-        if (err) {
-            fprintf(stderr, "jianfu correct: %s\n", msg);
-            rc = err == JF_ERR_NOTFOUND ? JF_EXIT_USAGE : JF_EXIT_FAIL;
-        } else {
-            printf("corrected %s%s%s%s%s; `jianfu train` learns from it\n", code,
-                   category ? ": category " : "", category ? category : "",
-                   dept ? ", department " : "", dept ? dept : "");
-        }
-    }
-    PQfinish(conn);
-    jf_config_free(&cfg);
+    struct correct_args a = {code, category, dept, reason};
+    int rc = with_db("correct", correct_action, &a);
+    if (!rc)
+        printf("corrected %s%s%s%s%s; `jianfu train` learns from it\n", code,
+               category ? ": category " : "", category ? category : "",
+               dept ? ", department " : "", dept ? dept : "");
     return rc;
+}
+
+struct category_args {
+    const char *code;
+    const int *sla;
+    const char *dept;
+};
+
+static jf_err category_action(PGconn *conn, void *arg, char *msg, size_t msgsz)
+{
+    struct category_args *a = arg;
+    return jf_store_category_set(conn, a->code, a->sla, a->dept, msg, msgsz);
 }
 
 /* `jianfu category set CODE [--sla ACK,ANSWER,RESOLVE] [--dept DEPT|--no-dept]`: the
@@ -670,27 +695,12 @@ int jf_cmd_category(int argc, char **argv)
             return JF_EXIT_USAGE;
         }
     }
-    jf_config cfg;
-    PGconn *conn = NULL;
-    char msg[512] = "";
-    int rc = open_db("category set", &cfg, &conn);
-    if (rc)
-        return rc;
-    rc = check_schema("category set", conn);
-    if (!rc) {
-        jf_err err =
-            jf_store_category_set(conn, code, sla ? days : NULL, dept, msg, sizeof msg);
-        if (err) {
-            fprintf(stderr, "jianfu category set: %s\n", msg);
-            rc = err == JF_ERR_NOTFOUND || err == JF_ERR_INVAL ? JF_EXIT_USAGE : JF_EXIT_FAIL;
-        } else {
-            printf("category %s updated; running servers pick it up within "
-                   "JIANFU_TRIAGE_RELOAD seconds\n",
-                   code);
-        }
-    }
-    PQfinish(conn);
-    jf_config_free(&cfg);
+    struct category_args a = {code, sla ? days : NULL, dept};
+    int rc = with_db("category set", category_action, &a);
+    if (!rc)
+        printf("category %s updated; running servers pick it up within "
+               "JIANFU_TRIAGE_RELOAD seconds\n",
+               code);
     return rc;
 usage:
     fprintf(stderr, "usage: jianfu category set CODE [--sla ACK,ANSWER,RESOLVE] "
