@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "gateway/gateway.h"
+#include "gateway/triage_ctx.h"
 #include "store/triage_data.h"
 #include "store/migrate.h"
 #include "store/db.h"
@@ -168,9 +169,10 @@ static int load_model(const char *cmd, const cls_opts *o, jf_triage_model **m)
 }
 
 /* One result as the JSON object of the design.md contract, plus matched rules, the top
- * categories and whether it goes to triage. department stays null: routing to a
- * department is decided by the caller (gateway intake), not the classifier. */
-static json_t *result_json(const jf_triage_result *res)
+ * categories and whether it goes to triage. department is where intake would route it
+ * (the same rule, from the database's departments, aliases and category defaults), or
+ * null: without JIANFU_DATABASE_URL there is nothing to route to. */
+static json_t *result_json(const jf_triage_result *res, const char *department)
 {
     json_t *o = json_object(), *matched = json_array(), *top = json_array();
     if (!o || !matched || !top)
@@ -189,7 +191,8 @@ static json_t *result_json(const jf_triage_result *res)
     if (json_object_set_new(o, "category",
                             json_string(jf_triage_category_code(res->category))) ||
         json_object_set_new(o, "confidence", json_real(res->confidence)) ||
-        json_object_set_new(o, "department", json_null()) ||
+        json_object_set_new(o, "department",
+                            department ? json_string(department) : json_null()) ||
         json_object_set_new(o, "triage", json_boolean(res->below_threshold)) ||
         json_object_set_new(o, "matched", matched) || json_object_set_new(o, "top", top))
         goto fail_owned;
@@ -203,7 +206,7 @@ fail_owned:
 }
 
 static int classify_stdin(const cls_opts *o, const jf_triage_model *m,
-                          const jf_triage_rules *rules)
+                          const jf_triage_rules *rules, const jf_triage_ctx *routing)
 {
     int rc = JF_EXIT_FAIL;
     char *line = malloc(LINE_MAX_BYTES + 1);
@@ -226,7 +229,10 @@ static int classify_stdin(const cls_opts *o, const jf_triage_model *m,
         json_t *j = NULL;
         char *s = NULL;
         if (jf_triage_classify(m, rules, line, n, o->threshold, &res) == JF_ERR_OK)
-            j = result_json(&res);
+            j = result_json(&res,
+                            routing ? jf_gateway_triage_department(routing, (int)res.category,
+                                                                   res.below_threshold, line, n)
+                                    : NULL);
         if (j)
             s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(6));
         json_decref(j);
@@ -368,6 +374,7 @@ int jf_cmd_classify(int argc, char **argv)
     cls_opts o;
     jf_triage_rules *rules = NULL;
     jf_triage_model *m = NULL;
+    jf_triage_ctx *routing = NULL;
     int rc = parse_opts("classify", argc, argv, "model rules threshold eval cv kind", &o);
     if (rc)
         return rc;
@@ -383,8 +390,24 @@ int jf_cmd_classify(int argc, char **argv)
     rc = load_model("classify", &o, &m);
     if (rc)
         goto out;
-    rc = classify_stdin(&o, m, rules);
+    const char *url = getenv("JIANFU_DATABASE_URL");
+    if (url && *url) {
+        PGconn *conn = NULL;
+        char msg[512] = "";
+        if (jf_store_connect(url, &conn, msg, sizeof msg) ||
+            jf_store_schema_check(conn, msg, sizeof msg) ||
+            jf_gateway_triage_load_routing(conn, &routing, msg, sizeof msg)) {
+            fprintf(stderr, "jianfu classify: cannot load routing from the database: %s\n",
+                    msg);
+            PQfinish(conn);
+            rc = JF_EXIT_FAIL;
+            goto out;
+        }
+        PQfinish(conn);
+    }
+    rc = classify_stdin(&o, m, rules, routing);
 out:
+    jf_gateway_triage_release(routing);
     jf_triage_model_free(m);
     jf_triage_rules_free(rules);
     return rc;

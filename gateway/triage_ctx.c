@@ -482,3 +482,27 @@ out:
     json_decref(why);
     return err;
 }
+
+jf_err jf_gateway_triage_load_routing(PGconn *conn, jf_triage_ctx **out, char *errbuf,
+                                      size_t errsz)
+{
+    jf_config none;
+    memset(&none, 0, sizeof none);
+    return build(&none, conn, out, errbuf, errsz);
+}
+
+const char *jf_gateway_triage_department(const jf_triage_ctx *c, int category, bool below,
+                                         const char *text, size_t len)
+{
+    char norm[NORM_MAX + 1];
+    size_t nlen = 0;
+    jf_triage_route_result named;
+    if (category < 0 || category >= JF_CAT_COUNT || category == JF_CAT_OTHER || below)
+        return NULL;
+    jf_err err = jf_triage_normalize(text, len, norm, sizeof norm, &nlen);
+    if (err && err != JF_ERR_TOOBIG)
+        return NULL;
+    jf_triage_route(c->router, norm, nlen, &named);
+    int64_t id = named.department ? named.department : c->cat[category].dept;
+    return id ? dept_code(c, id) : NULL;
+}

@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <libpq-fe.h>
+
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/err.h"
@@ -52,5 +54,19 @@ void jf_gateway_triage_release(jf_triage_ctx *c);
  * d->reason is initialised here; free it with jf_buf_free. Thread-safe. */
 jf_err jf_gateway_triage_decide(const jf_triage_ctx *c, const jf_config *cfg, const char *text,
                                 size_t len, jf_triage_decision *d) JF_WUR;
+
+/* jf_gateway_triage_load_routing - a context built once from the database alone (routing
+ * data, no model or rules), for command-line tools; release it with
+ * jf_gateway_triage_release. */
+jf_err jf_gateway_triage_load_routing(PGconn *conn, jf_triage_ctx **out, char *errbuf,
+                                      size_t errsz) JF_WUR;
+
+/* jf_gateway_triage_department - the code of the department a message of this category
+ * (a jf_triage_category), classified with or without confidence below the threshold, and
+ * with this text would be routed to by c; NULL when it would wait in triage. The same
+ * rule as intake: 'other' and low confidence go to triage, a department the text names
+ * beats the category's default. */
+const char *jf_gateway_triage_department(const jf_triage_ctx *c, int category, bool below,
+                                         const char *text, size_t len);
 
 #endif
