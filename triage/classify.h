@@ -1,20 +1,22 @@
 /* classify.h - the complaint classifier: a trained statistical model over character
  * n-grams plus coordinators' keyword rules, with a calibrated confidence.
  *
- * Features. A message is normalised (normalize.h), cut into runs of non-space characters,
- * and every character unigram, bigram and trigram of each run is hashed (FNV-1a with a
- * murmur3 finaliser, jf_triage_hash32) into one of 2^hash_bits buckets. No word
- * segmenter is needed, and traditional, full-width and punctuated spellings give the same
- * features. Only the first JF_TRIAGE_MAX_CHARS characters of a message are looked at.
+ * Features. A message is normalised (normalize.h) and every character unigram, bigram
+ * and trigram of the result (clause-separating spaces included, the lone space excepted)
+ * is hashed (FNV-1a with a murmur3 finaliser, jf_triage_hash32) into one of 2^hash_bits
+ * buckets; a message's features are the set of its buckets. No word segmenter is needed,
+ * and traditional, full-width and punctuated spellings give the same features. Only the
+ * first JF_TRIAGE_MAX_CHARS characters of a message are looked at.
  *
- * Model. Either multinomial naive Bayes (Laplace/Lidstone smoothing alpha, binary
- * features) or softmax logistic regression (SGD with L2 penalty lambda, binary features
+ * Model. Either multinomial naive Bayes (Lidstone smoothing alpha over binary features)
+ * or softmax logistic regression (SGD with L2 penalty lambda over binary TF-IDF features
  * scaled to unit length). Both score a message as one number per category,
  *     s_c = bias_c + sum over the message's features f known to the model of x_f * W[f][c],
  * so one scoring routine serves both; features never seen in training are ignored.
  * Training chooses the model kind and its smoothing or penalty by stratified k-fold
  * cross-validation on the training examples themselves (JF_TRIAGE_MODEL_AUTO), unless
- * the options fix them.
+ * the options fix them. On the shipped corpus logistic regression wins clearly (10-fold
+ * accuracy 0.84 against 0.79 for naive Bayes), and AUTO picks it.
  *
  * Confidence. The raw scores are put on a calibrated scale, z_c = s_c / T + rules_c,
  * where T (the temperature) is fitted on the held-out folds of that same cross-validation
@@ -99,16 +101,16 @@ typedef struct {
 
 /* What a trained model is (for `jianfu train` and the logs). */
 typedef struct {
-    jf_triage_model_kind kind;   /* NB or LR: what was chosen */
-    double alpha, lambda;        /* the chosen NB smoothing or LR penalty (the other 0) */
+    jf_triage_model_kind kind; /* NB or LR: what was chosen */
+    double alpha, lambda;      /* the chosen NB smoothing or LR penalty (the other 0) */
     double temperature;
     unsigned hash_bits;
-    size_t rows;                 /* distinct feature buckets the model holds weights for */
-    size_t examples;             /* training examples */
+    size_t rows;     /* distinct feature buckets the model holds weights for */
+    size_t examples; /* training examples */
     size_t per_category[JF_CAT_COUNT];
-    double cv_accuracy;          /* internal cross-validation of the chosen candidate; */
-    double cv_log_loss;          /* both 0 when there was none */
-    size_t bytes;                /* memory the model holds */
+    double cv_accuracy; /* internal cross-validation of the chosen candidate; */
+    double cv_log_loss; /* both 0 when there was none */
+    size_t bytes;       /* memory the model holds */
 } jf_triage_model_info;
 
 /* A category and its probability. */
@@ -124,7 +126,7 @@ typedef struct {
     bool below_threshold;        /* confidence < the threshold passed in: send to triage */
     double prob[JF_CAT_COUNT];   /* every category's probability; they sum to 1 */
     jf_triage_scored top[JF_TRIAGE_TOP]; /* best first; top[0] is category, confidence */
-    size_t matched;              /* how many rules matched (may exceed JF_TRIAGE_MAX_MATCHED) */
+    size_t matched; /* how many rules matched (may exceed JF_TRIAGE_MAX_MATCHED) */
     jf_triage_rule_hit hits[JF_TRIAGE_MAX_MATCHED]; /* the first min(matched, MAX) of them */
 } jf_triage_result;
 
@@ -170,8 +172,8 @@ void jf_triage_train_opts_default(jf_triage_train_opts *o);
  * call). opts may be NULL for the defaults. *out receives the model (caller frees with
  * jf_triage_model_free). JF_ERR_INVAL when n is 0, a label is invalid or an option is
  * out of range; JF_ERR_TOOBIG past JF_TRIAGE_MAX_EXAMPLES; JF_ERR_NOMEM. On error *out is
- * NULL. Deterministic for given examples and options. Takes well under a second for the
- * shipped corpus with AUTO (about forty fits of the internal cross-validation). */
+ * NULL. Deterministic for given examples and options. Takes about half a second for the
+ * shipped corpus with AUTO (45 fits in the internal cross-validation, then the final one). */
 jf_err jf_triage_model_train(const jf_triage_example *ex, size_t n,
                              const jf_triage_train_opts *opts, jf_triage_model **out) JF_WUR;
 

@@ -25,12 +25,13 @@ struct jf_triage_model {
     uint32_t *row_of; /* 2^hash_bits entries: 0 for no row, else row index + 1 */
     uint32_t *bucket; /* nrows buckets, strictly ascending */
     float *w;         /* nrows * JF_CAT_COUNT weights, row-major */
+    float *idf;       /* nrows inverse document frequencies (LR; 1 for NB), each >= 1 */
     size_t examples;
     size_t per_category[JF_CAT_COUNT];
     double cv_accuracy, cv_log_loss;
 };
 
-/* jf_triage__model_alloc - allocate m's row_of (zeroed), bucket and w for nrows rows;
+/* jf_triage__model_alloc - allocate m's row_of (zeroed), bucket, idf and w for nrows rows;
  * JF_ERR_NOMEM. m->hash_bits must be set. */
 jf_err jf_triage__model_alloc(jf_triage_model *m, size_t nrows) JF_WUR;
 

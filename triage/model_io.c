@@ -13,8 +13,8 @@
  *     examples        u64, then u64 per category
  *     cv accuracy, cv log-loss     f64 each
  *     biases          f64 per category
- *     rows            u64 count, then per row: u32 bucket (strictly ascending), f32 weight
- *                     per category
+ *     rows            u64 count, then per row: u32 bucket (strictly ascending), f32 idf
+ *                     (>= 1; 1 for naive Bayes), f32 weight per category
  *     checksum        32 bytes, SHA-256 of everything above
  *
  * The category codes are stored so that a model trained for another category list (an
@@ -39,8 +39,8 @@
 #define NCAT JF_CAT_COUNT
 #define MODEL_MAGIC "JFTRIAGE"
 #define MODEL_MAGIC_LEN 8
-#define MODEL_FORMAT_VERSION 1u
-#define ROW_BYTES (4 + 4 * NCAT)
+#define MODEL_FORMAT_VERSION 2u /* 2: per-row idf (TF-IDF features) */
+#define ROW_BYTES (4 + 4 + 4 * NCAT)
 
 /* ---- writing ---------------------------------------------------------------------------- */
 
@@ -149,6 +149,7 @@ jf_err jf_triage_model_save(const jf_triage_model *m, const char *path, char *er
     put_u64(&w, m->nrows);
     for (size_t j = 0; j < m->nrows; j++) {
         put_u32(&w, m->bucket[j]);
+        put_f32(&w, m->idf[j]);
         for (int c = 0; c < NCAT; c++)
             put_f32(&w, m->w[j * NCAT + c]);
     }
@@ -256,8 +257,7 @@ static float get_f32(rbuf *r)
         goto out;                                                                              \
     } while (0)
 
-jf_err jf_triage_model_load(const char *path, jf_triage_model **out, char *errbuf,
-                            size_t errsz)
+jf_err jf_triage_model_load(const char *path, jf_triage_model **out, char *errbuf, size_t errsz)
 {
     jf_err err;
     char *data = NULL;
@@ -275,7 +275,8 @@ jf_err jf_triage_model_load(const char *path, jf_triage_model **out, char *errbu
     r.pos = MODEL_MAGIC_LEN;
     uint32_t version = get_u32(&r);
     if (r.short_read || len < header_size() + JF_SHA256_LEN)
-        REFUSE(JF_ERR_PARSE, "%s is truncated (%zu bytes): run `jianfu train` again", path, len);
+        REFUSE(JF_ERR_PARSE, "%s is truncated (%zu bytes): run `jianfu train` again", path,
+               len);
     if (version != MODEL_FORMAT_VERSION)
         REFUSE(JF_ERR_SCHEMA,
                "%s has model format version %u; this jianfu reads version %u: run `jianfu "
@@ -295,7 +296,8 @@ jf_err jf_triage_model_load(const char *path, jf_triage_model **out, char *errbu
         REFUSE(JF_ERR_SCHEMA,
                "%s was trained with text normalisation v%u and features v%u; this jianfu "
                "uses v%u and v%u: run `jianfu train` to rebuild it",
-               path, normv, featv, JF_NORM_VERSION, JF_TRIAGE_FEATURES_VERSION);
+               path, normv, featv, (unsigned)JF_NORM_VERSION,
+               (unsigned)JF_TRIAGE_FEATURES_VERSION);
     uint32_t ncat = get_u32(&r);
     bool same = ncat == NCAT;
     for (uint32_t c = 0; c < ncat && !r.short_read && c < 64; c++) {
@@ -337,8 +339,8 @@ jf_err jf_triage_model_load(const char *path, jf_triage_model **out, char *errbu
         m->hash_bits > JF_TRIAGE_MAX_HASH_BITS || !finite || !(m->temperature > 0) ||
         !isfinite(m->temperature) || nrows > ((uint64_t)1 << m->hash_bits) ||
         (r.len - r.pos) != nrows * ROW_BYTES)
-        REFUSE(JF_ERR_PARSE, "%s is malformed (bad header fields or length): run `jianfu train`",
-               path);
+        REFUSE(JF_ERR_PARSE,
+               "%s is malformed (bad header fields or length): run `jianfu train`", path);
     err = jf_triage__model_alloc(m, (size_t)nrows);
     if (err)
         goto out;
@@ -347,6 +349,10 @@ jf_err jf_triage_model_load(const char *path, jf_triage_model **out, char *errbu
         if (m->bucket[j] >> m->hash_bits || (j > 0 && m->bucket[j] <= m->bucket[j - 1]))
             REFUSE(JF_ERR_PARSE, "%s is malformed (row %zu out of order): run `jianfu train`",
                    path, j);
+        m->idf[j] = get_f32(&r);
+        if (!(m->idf[j] >= 1.0f) || !isfinite(m->idf[j]))
+            REFUSE(JF_ERR_PARSE, "%s is malformed (idf out of range): run `jianfu train`",
+                   path);
         for (int c = 0; c < NCAT; c++) {
             float f = get_f32(&r);
             if (!isfinite(f))

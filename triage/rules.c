@@ -231,8 +231,7 @@ out:
     return err;
 }
 
-jf_err jf_triage_rules_load(const char *path, jf_triage_rules **out, char *errbuf,
-                            size_t errsz)
+jf_err jf_triage_rules_load(const char *path, jf_triage_rules **out, char *errbuf, size_t errsz)
 {
     char *data = NULL;
     size_t len = 0;
@@ -257,17 +256,21 @@ size_t jf_triage_rules_count(const jf_triage_rules *r)
 }
 
 /* The first occurrence of the n-byte needle (n > 0) in the hlen bytes at hay, or NULL.
- * memchr finds candidates for the first byte quickly; UTF-8 keywords start with a lead
- * byte, which makes false candidates rare. (memmem is a GNU extension.) */
+ * memchr finds candidates by the needle's last byte: in Chinese UTF-8 that is a
+ * continuation byte, spread over 64 values, where a lead byte takes only a handful
+ * (0xE4..0xE9 for nearly all CJK) and would make nearly every character a candidate.
+ * (memmem is a GNU extension.) */
 static const char *find_bytes(const char *hay, size_t hlen, const char *needle, size_t n)
 {
-    const char *p = hay, *end = hay + hlen;
-    while ((size_t)(end - p) >= n) {
-        const char *c = memchr(p, needle[0], (size_t)(end - p) - n + 1);
+    if (hlen < n)
+        return NULL;
+    const char *p = hay + n - 1, *end = hay + hlen;
+    while (p < end) {
+        const char *c = memchr(p, needle[n - 1], (size_t)(end - p));
         if (!c)
             return NULL;
-        if (memcmp(c, needle, n) == 0)
-            return c;
+        if (memcmp(c - (n - 1), needle, n - 1) == 0)
+            return c - (n - 1);
         p = c + 1;
     }
     return NULL;

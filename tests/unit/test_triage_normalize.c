@@ -119,10 +119,13 @@ static void test_emoji_and_invisible(void **state)
 {
     (void)state;
     check("好累😫😫了", "好累 了");
-    check("开\xe2\x80\x8b会", "开会");         /* zero-width space */
-    check("\xef\xbb\xbf开会", "开会");         /* byte order mark */
-    check("好\xef\xb8\x8f的", "好的");         /* variation selector */
-    check("a\x01\x02" "b\x7f" "c", "abc"); /* controls */
+    check("开\xe2\x80\x8b会", "开会"); /* zero-width space */
+    check("\xef\xbb\xbf开会", "开会"); /* byte order mark */
+    check("好\xef\xb8\x8f的", "好的"); /* variation selector */
+    check("a\x01\x02"
+          "b\x7f"
+          "c",
+          "abc"); /* controls */
 }
 
 static void test_invalid_utf8(void **state)
@@ -190,8 +193,14 @@ static void test_bounded(void **state)
 static void test_idempotent(void **state)
 {
     static const char *const samples[] = {
-        "ＡＰＰ打卡，每天３次！！", "會議　太多了……", "12 34 abc", "【通知】#话题#",
-        "好累😫了", "\xff开\xc0\xaf会", "  ", "文山会海，檢查過頻",
+        "ＡＰＰ打卡，每天３次！！",
+        "會議　太多了……",
+        "12 34 abc",
+        "【通知】#话题#",
+        "好累😫了",
+        "\xff开\xc0\xaf会",
+        "  ",
+        "文山会海，檢查過頻",
     };
     char a[256], b[256];
     size_t na, nb;
@@ -239,12 +248,12 @@ static void test_random_bytes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table),          cmocka_unit_test(test_full_width),
-        cmocka_unit_test(test_space),          cmocka_unit_test(test_case),
-        cmocka_unit_test(test_traditional),    cmocka_unit_test(test_punctuation),
-        cmocka_unit_test(test_digits),         cmocka_unit_test(test_emoji_and_invisible),
-        cmocka_unit_test(test_invalid_utf8),   cmocka_unit_test(test_bounded),
-        cmocka_unit_test(test_idempotent),     cmocka_unit_test(test_random_bytes),
+        cmocka_unit_test(test_table),        cmocka_unit_test(test_full_width),
+        cmocka_unit_test(test_space),        cmocka_unit_test(test_case),
+        cmocka_unit_test(test_traditional),  cmocka_unit_test(test_punctuation),
+        cmocka_unit_test(test_digits),       cmocka_unit_test(test_emoji_and_invisible),
+        cmocka_unit_test(test_invalid_utf8), cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_idempotent),   cmocka_unit_test(test_random_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
