@@ -19,18 +19,21 @@
 /* The passive reply's plaintext: a few short fields around the text. */
 #define MAX_REPLY_PLAIN (JF_WEBHOOK_MAX_REPLY / 2)
 
-/* Parsed request state: the decrypted message, which the jf_inbound borrows. */
-typedef struct {
-    jf_xml inner;
-    int64_t now; /* the time of receipt, the timestamp of the passive reply */
-} wxmsg_state;
-
 /* The channel's settings, resolved. */
 typedef struct {
     const char *token;
     const char *receive_id;
     jf_wxcrypt_key key;
 } wx_keys;
+
+/* Parsed request state: the decrypted message, which the jf_inbound borrows, and the
+ * channel's keys as receive resolved them, so that the passive reply does not parse the
+ * EncodingAESKey a second time. */
+typedef struct {
+    jf_xml inner;
+    int64_t now; /* the time of receipt, the timestamp of the passive reply */
+    wx_keys keys;
+} wxmsg_state;
 
 /* Content types a POST may carry, compared without parameters and case. */
 static const char *const xml_types[] = {"text/xml", "application/xml"};
@@ -416,6 +419,10 @@ jf_err jf_webhook_wxmsg_receive(const jf_wxmsg_flavour *f, const jf_webhook_chan
         err = url_check(f, &k, &q, req->now, rej);
     else
         err = message(f, &k, &q, req, msgs, n, &st, rej);
+    if (!err && st) {
+        st->keys = k; /* the state owns the key now; wiped in release */
+        memset(&k, 0, sizeof k);
+    }
     if (!err)
         *state = st;
 out:
@@ -434,25 +441,21 @@ void jf_webhook_wxmsg_release(void *state)
     if (!s)
         return;
     jf_webhook_xml_free(&s->inner);
+    jf_wxcrypt_key_wipe(&s->keys.key);
     free(s);
 }
-
-/* A label for errors of render_ack, which has no reject to write. */
-static const jf_wxmsg_flavour any_flavour = {"callback", "msg_signature", true, NULL};
 
 jf_err jf_webhook_wxmsg_render_ack(const jf_webhook_channel *ch, void *state, const char *text,
                                    jf_webhook_reply *out)
 {
     jf_err err = JF_ERR_INVAL;
     wxmsg_state *s = state;
-    wx_keys k;
     jf_buf plain;
     jf_buf enc;
     char ts[24];
     char nonce[JF_WXCRYPT_NONCE_LEN + 1];
     char sig[JF_WXCRYPT_SIG_LEN + 1];
 
-    memset(&k, 0, sizeof k);
     jf_buf_init(&plain, MAX_REPLY_PLAIN);
     jf_buf_init(&enc, JF_WEBHOOK_MAX_REPLY);
     if (!out)
@@ -467,9 +470,8 @@ jf_err jf_webhook_wxmsg_render_ack(const jf_webhook_channel *ch, void *state, co
     }
     if (!s)
         goto out;
-    err = load_keys_or_respond(&any_flavour, ch, &k, NULL);
-    if (err)
-        goto out;
+    (void)ch; /* the keys were resolved from ch by receive and kept in the state */
+    const wx_keys *k = &s->keys;
     const char *sender = jf_webhook_xml_get(&s->inner, "FromUserName");
     const char *account = jf_webhook_xml_get(&s->inner, "ToUserName");
     if (!sender || !account) {
@@ -494,11 +496,11 @@ jf_err jf_webhook_wxmsg_render_ack(const jf_webhook_channel *ch, void *state, co
     if (!err)
         err = jf_buf_appends(&plain, "</xml>");
     if (!err)
-        err = jf_wxcrypt_encrypt(&k.key, NULL, plain.data, plain.len, k.receive_id, &enc);
+        err = jf_wxcrypt_encrypt(&k->key, NULL, plain.data, plain.len, k->receive_id, &enc);
     if (!err)
         err = jf_wxcrypt_nonce(nonce);
     if (!err)
-        err = jf_wxcrypt_signature(k.token, ts, nonce, enc.data, sig);
+        err = jf_wxcrypt_signature(k->token, ts, nonce, enc.data, sig);
     if (!err)
         err = jf_buf_appends(&out->body, "<xml>");
     if (!err)
@@ -518,7 +520,6 @@ jf_err jf_webhook_wxmsg_render_ack(const jf_webhook_channel *ch, void *state, co
 out:
     if (err)
         jf_buf_reset(&out->body);
-    jf_wxcrypt_key_wipe(&k.key);
     jf_buf_free(&plain);
     jf_buf_free(&enc);
     return err;
