@@ -7,10 +7,9 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "gateway/cmd_util.h"
 #include "gateway/gateway.h"
 #include "store/calendar.h"
-#include "store/db.h"
-#include "store/migrate.h"
 #include "triage/calendar.h"
 
 #define NOTICE_FILE_MAX (64 * 1024)
@@ -81,31 +80,6 @@ static int read_file(const char *path, char **out, size_t *len)
     return JF_EXIT_OK;
 }
 
-/* Open the database for a calendar command (schema must be current). */
-static int open_db(const char *cmd, jf_config *cfg, PGconn **conn)
-{
-    char msg[512] = "";
-    *conn = NULL;
-    if (jf_config_load(cfg, msg, sizeof msg)) {
-        fprintf(stderr, "jianfu %s: %s\n", cmd, msg);
-        return JF_EXIT_USAGE;
-    }
-    if (!cfg->database_url) {
-        fprintf(stderr, "jianfu %s: JIANFU_DATABASE_URL is not set\n", cmd);
-        jf_config_free(cfg);
-        return JF_EXIT_USAGE;
-    }
-    if (jf_store_connect(cfg->database_url, conn, msg, sizeof msg) ||
-        jf_store_schema_check(*conn, msg, sizeof msg)) {
-        fprintf(stderr, "jianfu %s: %s\n", cmd, msg);
-        PQfinish(*conn);
-        *conn = NULL;
-        jf_config_free(cfg);
-        return JF_EXIT_FAIL;
-    }
-    return JF_EXIT_OK;
-}
-
 static int working_days_in(int year)
 {
     jf_date first = {year, 1, 1};
@@ -131,13 +105,14 @@ static int cmd_import(const char *path)
         rc = JF_EXIT_USAGE;
         goto out;
     }
-    rc = open_db("calendar import", &cfg, &conn);
+    rc = jf_cmd_open_db("calendar import", &cfg, &conn);
     if (rc)
         goto out;
-    if (jf_store_calendar_put(conn, y.year, y.notice, text, msg, sizeof msg)) {
+    rc = jf_cmd_check_schema("calendar import", conn);
+    if (!rc && jf_store_calendar_put(conn, y.year, y.notice, text, msg, sizeof msg)) {
         fprintf(stderr, "jianfu calendar import: %s\n", msg);
         rc = JF_EXIT_FAIL;
-    } else {
+    } else if (!rc) {
         if (jf_triage_calendar_install(&y, 1) == JF_ERR_OK)
             printf("imported %d: %s; %zu holiday dates, %zu adjusted working days, %d working "
                    "days in the year; running servers use it from their next start\n",
@@ -163,16 +138,18 @@ static int cmd_show(const char *years)
     }
     /* Imported notices are in the database; without one, show the built-in calendar. */
     if (getenv("JIANFU_DATABASE_URL")) {
-        int rc = open_db("calendar show", &cfg, &conn);
+        int rc = jf_cmd_open_db("calendar show", &cfg, &conn);
         if (rc)
             return rc;
-        jf_err err = jf_gateway_calendar_load(conn, NULL, msg, sizeof msg);
+        rc = jf_cmd_check_schema("calendar show", conn);
+        if (!rc && jf_gateway_calendar_load(conn, NULL, msg, sizeof msg)) {
+            fprintf(stderr, "jianfu calendar show: %s\n", msg);
+            rc = JF_EXIT_FAIL;
+        }
         PQfinish(conn);
         jf_config_free(&cfg);
-        if (err) {
-            fprintf(stderr, "jianfu calendar show: %s\n", msg);
-            return JF_EXIT_FAIL;
-        }
+        if (rc)
+            return rc;
     }
     const char *notice = jf_triage_calendar_notice((int)year);
     printf("%u: %s\n", year,

@@ -1,4 +1,6 @@
-/* commands.c - the subcommands of the jianfu binary other than serve. */
+/* commands.c - the subcommands of the jianfu binary other than serve, calendar, classify,
+ * train, show and triage; and the helpers they share with those (cmd_util.h). */
+#include <ctype.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,6 +11,7 @@
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "gateway/cmd_util.h"
 #include "gateway/gateway.h"
 #include "gateway/password.h"
 #include "privacy/keyring.h"
@@ -18,14 +21,15 @@
 #include "store/overdue.h"
 #include "store/triage_data.h"
 #include "triage/calendar.h"
+#include "triage/ticket.h"
 #include "webhook/form.h"
 #include "webhook/twilio.h"
 
 #define MAX_ALIASES 32
 
-/* Options are "--name value" pairs; this finds the value of one, checking that it has one.
- * *i is advanced past the value. */
-static const char *take_value(int argc, char **argv, int *i, const char *cmd)
+/* ---- helpers shared by the subcommands (cmd_util.h) ---------------------------------- */
+
+const char *jf_cmd_take_value(int argc, char **argv, int *i, const char *cmd)
 {
     if (*i + 1 >= argc) {
         fprintf(stderr, "jianfu %s: option %s needs a value\n", cmd, argv[*i]);
@@ -35,14 +39,13 @@ static const char *take_value(int argc, char **argv, int *i, const char *cmd)
     return argv[*i];
 }
 
-static int unknown_option(const char *cmd, const char *opt)
+int jf_cmd_unknown_option(const char *cmd, const char *opt)
 {
     fprintf(stderr, "jianfu %s: unknown option '%s' (see `jianfu --help`)\n", cmd, opt);
     return JF_EXIT_USAGE;
 }
 
-/* Load configuration and open a database connection for a command-line tool. */
-static int open_db(const char *cmd, jf_config *cfg, PGconn **conn)
+int jf_cmd_open_db(const char *cmd, jf_config *cfg, PGconn **conn)
 {
     char msg[512] = "";
     *conn = NULL;
@@ -67,7 +70,7 @@ static int open_db(const char *cmd, jf_config *cfg, PGconn **conn)
 }
 
 /* Tools other than migrate work only on a schema that matches the binary. */
-static int check_schema(const char *cmd, PGconn *conn)
+int jf_cmd_check_schema(const char *cmd, PGconn *conn)
 {
     char msg[512] = "";
     if (jf_store_schema_check(conn, msg, sizeof msg)) {
@@ -77,22 +80,15 @@ static int check_schema(const char *cmd, PGconn *conn)
     return JF_EXIT_OK;
 }
 
-/* A command's one database action: runs on an open connection whose schema is current;
- * returns a jf_err and, on failure, a message for the operator in msg. */
-typedef jf_err (*db_action)(PGconn *conn, void *arg, char *msg, size_t msgsz);
-
-/* Open the database, check its schema, run act, and turn its result into an exit status:
- * the operator's mistakes (unknown names, duplicates, invalid values) are usage errors,
- * everything else an operational failure. Messages go to stderr as "jianfu CMD: ...". */
-static int with_db(const char *cmd, db_action act, void *arg)
+int jf_cmd_with_db(const char *cmd, jf_cmd_db_action act, void *arg)
 {
     jf_config cfg;
     PGconn *conn = NULL;
     char msg[512] = "";
-    int rc = open_db(cmd, &cfg, &conn);
+    int rc = jf_cmd_open_db(cmd, &cfg, &conn);
     if (rc)
         return rc;
-    rc = check_schema(cmd, conn);
+    rc = jf_cmd_check_schema(cmd, conn);
     if (!rc) {
         jf_err err = act(conn, arg, msg, sizeof msg);
         if (err) {
@@ -107,6 +103,45 @@ static int with_db(const char *cmd, db_action act, void *arg)
     return rc;
 }
 
+void jf_cmd_csv_field(const char *s, bool last)
+{
+    if (!s)
+        s = "";
+    if (strpbrk(s, ",\"\r\n")) {
+        putchar('"');
+        for (; *s; s++) {
+            if (*s == '"')
+                putchar('"');
+            putchar(*s);
+        }
+        putchar('"');
+    } else {
+        fputs(s, stdout);
+    }
+    putchar(last ? '\n' : ',');
+}
+
+int jf_cmd_ticket_arg_or_report(const char *cmd, const char *in, char out[JF_TICKET_LEN + 1])
+{
+    size_t n = strnlen(in, JF_TICKET_LEN + 1);
+    if (n == JF_TICKET_LEN) {
+        for (size_t i = 0; i < n; i++)
+            out[i] = (char)toupper((unsigned char)in[i]);
+        out[n] = '\0';
+        if (jf_triage_ticket_valid(out))
+            return JF_EXIT_OK;
+    }
+    /* Said as "no complaint with" because that is what it comes to for the coordinator,
+     * whether the code was mistyped into the wrong shape or into another valid code. */
+    fprintf(stderr,
+            "jianfu %s: no complaint with ticket code %s (a ticket code is %d characters of "
+            "%s)\n",
+            cmd, in, JF_TICKET_LEN, JF_TICKET_ALPHABET);
+    return JF_EXIT_USAGE;
+}
+
+/* ---- the subcommands ----------------------------------------------------------------- */
+
 int jf_cmd_migrate(int argc, char **argv)
 {
     jf_config cfg;
@@ -115,8 +150,8 @@ int jf_cmd_migrate(int argc, char **argv)
     int applied = 0;
 
     if (argc > 1)
-        return unknown_option("migrate", argv[1]);
-    int rc = open_db("migrate", &cfg, &conn);
+        return jf_cmd_unknown_option("migrate", argv[1]);
+    int rc = jf_cmd_open_db("migrate", &cfg, &conn);
     if (rc)
         return rc;
     if (jf_store_migrate(conn, &applied, msg, sizeof msg)) {
@@ -136,11 +171,11 @@ int jf_cmd_keygen(int argc, char **argv)
     const char *out = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--out") == 0) {
-            out = take_value(argc, argv, &i, "keygen");
+            out = jf_cmd_take_value(argc, argv, &i, "keygen");
             if (!out)
                 return JF_EXIT_USAGE;
         } else {
-            return unknown_option("keygen", argv[i]);
+            return jf_cmd_unknown_option("keygen", argv[i]);
         }
     }
     if (!out) {
@@ -171,8 +206,8 @@ int jf_cmd_due(int argc, char **argv)
                            : strcmp(argv[i], "--working-days") == 0 ? &days
                                                                     : NULL;
         if (!dst)
-            return unknown_option("due", argv[i]);
-        *dst = take_value(argc, argv, &i, "due");
+            return jf_cmd_unknown_option("due", argv[i]);
+        *dst = jf_cmd_take_value(argc, argv, &i, "due");
         if (!*dst)
             return JF_EXIT_USAGE;
     }
@@ -240,8 +275,8 @@ static int dept_notify(int argc, char **argv)
             continue;
         }
         if (!dst)
-            return unknown_option("dept notify", argv[i]);
-        *dst = take_value(argc, argv, &i, "dept notify");
+            return jf_cmd_unknown_option("dept notify", argv[i]);
+        *dst = jf_cmd_take_value(argc, argv, &i, "dept notify");
         if (!*dst)
             return JF_EXIT_USAGE;
     }
@@ -268,7 +303,7 @@ static int dept_notify(int argc, char **argv)
 
     struct notify_args a = {code, off ? NULL : kind, off ? NULL : url, off ? NULL : secret,
                             triage};
-    int rc = with_db("dept notify", notify_action, &a);
+    int rc = jf_cmd_with_db("dept notify", notify_action, &a);
     if (!rc && off)
         printf("department %s: notifications off\n", code);
     else if (!rc)
@@ -313,7 +348,7 @@ int jf_cmd_dept(int argc, char **argv)
         if (strcmp(argv[i], "--code") == 0 || strcmp(argv[i], "--name") == 0 ||
             strcmp(argv[i], "--parent") == 0 || strcmp(argv[i], "--alias") == 0) {
             const char *opt = argv[i];
-            v = take_value(argc, argv, &i, "dept add");
+            v = jf_cmd_take_value(argc, argv, &i, "dept add");
             if (!v)
                 return JF_EXIT_USAGE;
             if (strcmp(opt, "--code") == 0)
@@ -329,7 +364,7 @@ int jf_cmd_dept(int argc, char **argv)
                 return JF_EXIT_USAGE;
             }
         } else {
-            return unknown_option("dept add", argv[i]);
+            return jf_cmd_unknown_option("dept add", argv[i]);
         }
     }
     if (!code || !name) {
@@ -338,7 +373,7 @@ int jf_cmd_dept(int argc, char **argv)
     }
 
     struct dept_args a = {code, name, parent, aliases, naliases};
-    int rc = with_db("dept add", dept_action, &a);
+    int rc = jf_cmd_with_db("dept add", dept_action, &a);
     if (!rc)
         printf("department %s added\n", code);
     return rc;
@@ -392,8 +427,8 @@ int jf_cmd_user(int argc, char **argv)
                            : strcmp(argv[i], "--dept") == 0 ? &dept
                                                             : NULL;
         if (!dst)
-            return unknown_option("user add", argv[i]);
-        *dst = take_value(argc, argv, &i, "user add");
+            return jf_cmd_unknown_option("user add", argv[i]);
+        *dst = jf_cmd_take_value(argc, argv, &i, "user add");
         if (!*dst)
             return JF_EXIT_USAGE;
     }
@@ -426,7 +461,7 @@ int jf_cmd_user(int argc, char **argv)
     }
 
     struct user_args a = {login, role, dept, hash};
-    rc = with_db("user add", user_action, &a);
+    rc = jf_cmd_with_db("user add", user_action, &a);
     if (!rc)
         printf("user %s (%s) added\n", login, role);
 out_wipe:
@@ -442,25 +477,6 @@ typedef struct {
     int count;
 } overdue_ctx;
 
-/* CSV field quoting per RFC 4180: quote when needed, double the quotes. */
-static void csv_field(const char *s, bool last)
-{
-    if (!s)
-        s = "";
-    if (strpbrk(s, ",\"\r\n")) {
-        putchar('"');
-        for (; *s; s++) {
-            if (*s == '"')
-                putchar('"');
-            putchar(*s);
-        }
-        putchar('"');
-    } else {
-        fputs(s, stdout);
-    }
-    putchar(last ? '\n' : ',');
-}
-
 static int overdue_row(const jf_store_overdue_row *row, void *arg)
 {
     overdue_ctx *ctx = arg;
@@ -471,16 +487,16 @@ static int overdue_row(const jf_store_overdue_row *row, void *arg)
     ctx->count++;
     if (ctx->csv) {
         snprintf(days, sizeof days, "%d", wd);
-        csv_field(row->code, false);
-        csv_field(row->dept_code, false);
-        csv_field(row->dept_name, false);
-        csv_field(row->category, false);
-        csv_field(row->channel_kind, false);
-        csv_field(row->status, false);
-        csv_field(row->deadline, false);
-        csv_field(received, false);
-        csv_field(due, false);
-        csv_field(days, true);
+        jf_cmd_csv_field(row->code, false);
+        jf_cmd_csv_field(row->dept_code, false);
+        jf_cmd_csv_field(row->dept_name, false);
+        jf_cmd_csv_field(row->category, false);
+        jf_cmd_csv_field(row->channel_kind, false);
+        jf_cmd_csv_field(row->status, false);
+        jf_cmd_csv_field(row->deadline, false);
+        jf_cmd_csv_field(received, false);
+        jf_cmd_csv_field(due, false);
+        jf_cmd_csv_field(days, true);
         return 0;
     }
     json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s, s:s, s:s, s:i}", "code",
@@ -502,8 +518,8 @@ int jf_cmd_overdue(int argc, char **argv)
                            : strcmp(argv[i], "--format") == 0 ? &format
                                                               : NULL;
         if (!dst)
-            return unknown_option("overdue", argv[i]);
-        *dst = take_value(argc, argv, &i, "overdue");
+            return jf_cmd_unknown_option("overdue", argv[i]);
+        *dst = jf_cmd_take_value(argc, argv, &i, "overdue");
         if (!*dst)
             return JF_EXIT_USAGE;
     }
@@ -523,10 +539,10 @@ int jf_cmd_overdue(int argc, char **argv)
     jf_config cfg;
     PGconn *conn = NULL;
     char msg[512] = "";
-    int rc = open_db("overdue", &cfg, &conn);
+    int rc = jf_cmd_open_db("overdue", &cfg, &conn);
     if (rc)
         return rc;
-    rc = check_schema("overdue", conn);
+    rc = jf_cmd_check_schema("overdue", conn);
     if (rc)
         goto out;
     if (jf_gateway_calendar_load(conn, NULL, msg, sizeof msg)) {
@@ -575,7 +591,7 @@ int jf_cmd_twilio_sign(int argc, char **argv)
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--url") == 0) {
-            url = take_value(argc, argv, &i, "twilio-sign");
+            url = jf_cmd_take_value(argc, argv, &i, "twilio-sign");
             if (!url)
                 return JF_EXIT_USAGE;
             continue;
@@ -619,29 +635,34 @@ static jf_err correct_action(PGconn *conn, void *arg, char *msg, size_t msgsz)
  * The web inbox will call the same store function. */
 int jf_cmd_correct(int argc, char **argv)
 {
-    const char *code = NULL, *category = NULL, *dept = NULL, *reason = NULL;
+    const char *arg = NULL, *category = NULL, *dept = NULL, *reason = NULL;
+    char code[JF_TICKET_LEN + 1];
     for (int i = 1; i < argc; i++) {
         const char **dst = strcmp(argv[i], "--category") == 0 ? &category
                            : strcmp(argv[i], "--dept") == 0   ? &dept
                            : strcmp(argv[i], "--reason") == 0 ? &reason
                                                               : NULL;
-        if (!dst && argv[i][0] != '-' && !code) {
-            code = argv[i];
+        if (!dst && argv[i][0] != '-' && !arg) {
+            arg = argv[i];
             continue;
         }
         if (!dst)
-            return unknown_option("correct", argv[i]);
-        *dst = take_value(argc, argv, &i, "correct");
+            return jf_cmd_unknown_option("correct", argv[i]);
+        *dst = jf_cmd_take_value(argc, argv, &i, "correct");
         if (!*dst)
             return JF_EXIT_USAGE;
     }
-    if (!code || (!category && !dept) || !reason || !*reason) {
+    if (!arg || (!category && !dept) || !reason || !*reason) {
         fprintf(stderr, "usage: jianfu correct CODE [--category CATEGORY] [--dept DEPT] "
                         "--reason TEXT\n(at least one of --category and --dept)\n");
         return JF_EXIT_USAGE;
     }
+    /* The store looks the code up as issued (upper case); a coordinator may type it in
+     * either case, as for `jianfu show`. */
+    if (jf_cmd_ticket_arg_or_report("correct", arg, code))
+        return JF_EXIT_USAGE;
     struct correct_args a = {code, category, dept, reason};
-    int rc = with_db("correct", correct_action, &a);
+    int rc = jf_cmd_with_db("correct", correct_action, &a);
     if (!rc)
         printf("corrected %s%s%s%s%s; `jianfu train` learns from it\n", code,
                category ? ": category " : "", category ? category : "",
@@ -679,8 +700,8 @@ int jf_cmd_category(int argc, char **argv)
                            : strcmp(argv[i], "--dept") == 0 ? &dept
                                                             : NULL;
         if (!dst)
-            return unknown_option("category set", argv[i]);
-        *dst = take_value(argc, argv, &i, "category set");
+            return jf_cmd_unknown_option("category set", argv[i]);
+        *dst = jf_cmd_take_value(argc, argv, &i, "category set");
         if (!*dst)
             return JF_EXIT_USAGE;
     }
@@ -696,7 +717,7 @@ int jf_cmd_category(int argc, char **argv)
         }
     }
     struct category_args a = {code, sla ? days : NULL, dept};
-    int rc = with_db("category set", category_action, &a);
+    int rc = jf_cmd_with_db("category set", category_action, &a);
     if (!rc)
         printf("category %s updated; running servers pick it up within "
                "JIANFU_TRIAGE_RELOAD seconds\n",

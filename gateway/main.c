@@ -26,6 +26,10 @@ static const subcommand subcommands[] = {
      "user add --login LOGIN --role liaison|coordinator|inspector|admin [--dept CODE]\n"
      "                             (password on stdin)"},
     {"overdue", jf_cmd_overdue, "overdue [--at RFC3339] [--dept CODE] [--format json|csv]"},
+    {"show", jf_cmd_show,
+     "show CODE [--format text|json]   one complaint: route reason, deadlines, timeline"},
+    {"triage", jf_cmd_triage,
+     "triage [--format text|csv|json] [--limit N]   the coordinators' triage queue"},
     {"category", jf_cmd_category,
      "category set CODE [--sla ACK,ANSWER,RESOLVE] [--dept DEPT|--no-dept]"},
     {"correct", jf_cmd_correct,

@@ -412,7 +412,7 @@ jf_err jf_gateway_triage_decide(const jf_triage_ctx *c, const jf_config *cfg, co
 
     if (!c->model) {
         json_object_set_new(why, "by", json_string("triage"));
-        json_object_set_new(why, "why", json_string("no classification model loaded"));
+        json_object_set_new(why, "why", json_string(JF_TRIAGE_WHY_NO_MODEL));
     } else {
         jf_triage_result res;
         err = jf_triage_classify(c->model, c->rules, text, len, cfg->triage_threshold, &res);
@@ -437,9 +437,12 @@ jf_err jf_gateway_triage_decide(const jf_triage_ctx *c, const jf_config *cfg, co
 
         const char *reason = NULL;
         if (res.category == JF_CAT_OTHER) {
-            reason = "not a burden complaint (other): a coordinator decides";
+            reason = JF_TRIAGE_WHY_OTHER;
         } else if (res.below_threshold) {
-            reason = "confidence below the threshold: a coordinator decides";
+            /* The threshold can change between restarts: record the one this complaint
+             * fell below, so that its reason still reads true afterwards. */
+            reason = JF_TRIAGE_WHY_BELOW;
+            json_object_set_new(why, "threshold", json_real(cfg->triage_threshold));
         } else if (named.department) {
             d->department = named.department;
             json_object_set_new(why, "by", json_string("named"));
@@ -448,7 +451,7 @@ jf_err jf_gateway_triage_decide(const jf_triage_ctx *c, const jf_config *cfg, co
             d->department = c->cat[res.category].dept;
             json_object_set_new(why, "by", json_string("category"));
         } else {
-            reason = "the category has no default department: a coordinator decides";
+            reason = JF_TRIAGE_WHY_NO_DEFAULT;
         }
         if (reason) {
             json_object_set_new(why, "by", json_string("triage"));

@@ -25,6 +25,16 @@
 typedef struct jf_triage_holder jf_triage_holder;
 typedef struct jf_triage_ctx jf_triage_ctx;
 
+/* Why a complaint was left in the coordinators' triage queue: the "why" of its route
+ * reason (by "triage"). Stored with each complaint and rendered by `jianfu show` and
+ * `jianfu triage`, so a change here leaves older complaints with the old wording. A reason
+ * JF_TRIAGE_WHY_BELOW also records "threshold", the JIANFU_TRIAGE_THRESHOLD the confidence
+ * fell below (complaints taken in before it was recorded lack it). */
+#define JF_TRIAGE_WHY_NO_MODEL "no classification model loaded"
+#define JF_TRIAGE_WHY_OTHER "not a burden complaint (other): a coordinator decides"
+#define JF_TRIAGE_WHY_BELOW "confidence below the threshold: a coordinator decides"
+#define JF_TRIAGE_WHY_NO_DEFAULT "the category has no default department: a coordinator decides"
+
 /* The decision for one complaint text. */
 typedef struct {
     const char *category;                 /* category code, NULL when not classified */

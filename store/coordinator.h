@@ -1,0 +1,94 @@
+/* coordinator.h - the coordinators' read side: one complaint with its timeline, and the
+ * triage queue.
+ *
+ * Returns only what coordinators may see: ticket code, status, channel kind, category,
+ * department, confidence, urgency, the deadlines, the redacted body, why the complaint was
+ * routed where it was (complaints.route_reason) and the timeline. Never the reporter key,
+ * the pseudonym key id, the channel name, the sealed address or the provider's message id:
+ * the queries do not select them. Event details are shown as their writers stored them,
+ * minus the top-level keys of JF_STORE_EVENT_HIDDEN_KEYS, a second line of defence for a
+ * future writer that puts an identifier there.
+ *
+ * Each function runs on a connection the caller owns; the rows handed to the callbacks are
+ * borrowed for the duration of the call.
+ */
+#ifndef JF_STORE_COORDINATOR_H
+#define JF_STORE_COORDINATOR_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+/* Keys removed from every event detail before it is returned (a PostgreSQL text[]). */
+#define JF_STORE_EVENT_HIDDEN_KEYS                                                             \
+    "{reporter_key,pseudonym_kid,channel_name,provider_msg_id,msg_id,sealed,sender,address}"
+
+/* How many characters of the body the triage queue shows. */
+#define JF_STORE_EXCERPT_CHARS 40
+
+/* Most rows jf_store_triage_queue returns in one call. */
+#define JF_STORE_TRIAGE_MAX_LIMIT 10000
+
+typedef struct {
+    const char *code;
+    const char *status;
+    const char *channel_kind;
+    const char *category;      /* NULL until classified */
+    const char *category_name; /* its Chinese name; NULL likewise */
+    const char *dept_code;     /* NULL while in the coordinators' triage queue */
+    const char *dept_name;     /* NULL likewise */
+    double confidence;         /* the classifier's, in [0, 1]; -1 when not classified */
+    bool urgent;               /* urgency words shortened the deadlines */
+    int redactions;            /* numbers redacted from the body */
+    int64_t received_at, ack_due, answer_due, resolve_due;
+    const char *body;         /* the redacted text */
+    const char *route_reason; /* JSON object as intake or a correction stored it ({} if none) */
+    const char *route_dept_name; /* name of the route reason's "department"; NULL if none */
+} jf_store_complaint_view;
+
+typedef struct {
+    int64_t at;
+    const char *kind;            /* "received", "corrected", ... */
+    const char *actor;           /* "reporter", "cli", a user's login, ... */
+    const char *detail;          /* JSON object */
+    const char *route_dept_name; /* name of detail.route.department; NULL if none */
+} jf_store_event_view;
+
+/* Called once with the complaint, then once per event; return non-zero to stop. */
+typedef int (*jf_store_complaint_fn)(const jf_store_complaint_view *c, void *arg);
+typedef int (*jf_store_event_fn)(const jf_store_event_view *e, void *arg);
+
+/* jf_store_complaint_show - complaint code (an exact ticket code: the caller upper-cases
+ * what a person typed) and its timeline, oldest event first, read in one snapshot. cfn is
+ * called once, then efn per event (unless cfn asked to stop). JF_ERR_NOTFOUND, with "no
+ * complaint with ticket code CODE" in errbuf, when there is none. */
+jf_err jf_store_complaint_show(PGconn *conn, const char *code, jf_store_complaint_fn cfn,
+                               jf_store_event_fn efn, void *arg, char *errbuf,
+                               size_t errsz) JF_WUR;
+
+typedef struct {
+    const char *code;
+    int64_t received_at, ack_due;
+    const char *category;      /* the classifier's guess; NULL when not classified */
+    const char *category_name; /* its Chinese name; NULL likewise */
+    double confidence;         /* -1 when not classified */
+    bool urgent;
+    const char *route_reason; /* JSON object as stored */
+    const char *excerpt; /* the first JF_STORE_EXCERPT_CHARS characters of the redacted body,
+                          * each run of white space as one space */
+    bool truncated;      /* the body is longer than the excerpt */
+} jf_store_triage_row;
+
+typedef int (*jf_store_triage_fn)(const jf_store_triage_row *row, void *arg);
+
+/* jf_store_triage_queue - the complaints in status 'triage', oldest first (received_at,
+ * then ticket code), at most limit of them (0: all; JF_ERR_INVAL above
+ * JF_STORE_TRIAGE_MAX_LIMIT). *total (may be NULL) gets how many are in the queue
+ * whatever the limit, before the first call of fn, so fn may print it as a header. */
+jf_err jf_store_triage_queue(PGconn *conn, int limit, jf_store_triage_fn fn, void *arg,
+                             int64_t *total, char *errbuf, size_t errsz) JF_WUR;
+
+#endif

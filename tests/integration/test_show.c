@@ -1,0 +1,707 @@
+/* test_show.c - the coordinators' view of why a complaint went where it went (issue 4):
+ * `jianfu show CODE` and `jianfu triage`, against the real jianfu binary and PostgreSQL.
+ *
+ * The group set-up trains a model on the shipped corpus, makes departments jiaoyu (县教育局,
+ * alias 教体局) and tongji (forms' default department), and takes in three SMS through
+ * signed Twilio webhooks, all from SENDER: a forms complaint naming 教体局 that also quotes
+ * a phone number (assigned to jiaoyu, by=named), a question from the public (category
+ * other: triage queue), and, after a restart with JIANFU_TRIAGE_THRESHOLD=0.999999, a long
+ * forms complaint (confidence below the threshold: triage queue).
+ *
+ * What it proves:
+ *   - `show CODE` (typed in lower case) prints the ticket, status, channel kind, category
+ *     with its Chinese name, department code and name, confidence, urgency, the time of
+ *     receipt and the three deadlines exactly as stored (RFC 3339, +08:00), the redacted
+ *     body, the route reason in words ("named department 教体局 in the text → jiaoyu
+ *     县教育局") and the timeline's 'received' entry; a complaint in triage shows
+ *     "triage queue" and why it waits (not a burden complaint / below the threshold 0.999999,
+ *     the JIANFU_TRIAGE_THRESHOLD intake recorded in the route reason);
+ *   - the threshold is rendered with two decimals when they say it exactly ("confidence
+ *     0.41 below the threshold 0.50"), a confidence that two decimals would round up to
+ *     it with six ("0.499900"), and a route reason stored before intake recorded the
+ *     threshold as before ("... below the threshold → triage queue");
+ *   - an unknown or malformed ticket code is exit 2 with "no complaint with ticket code X"
+ *     and prints nothing on stdout; bad options are exit 2;
+ *   - `show --format json` is one valid JSON object with every field, the stored route
+ *     reason as an object, the rendered reason and the events;
+ *   - `triage` lists exactly the two complaints in triage, oldest first, each with its
+ *     guess, reason and the start of its text (the long one cut, marked "…"); `--limit 1`
+ *     lists the oldest only and says how many wait; `--format json` and `--format csv`
+ *     carry the same rows; an empty queue says so (and is [] in JSON);
+ *   - `jianfu correct` takes the ticket code in lower case as show does, and refuses a
+ *     malformed one (exit 2, "no complaint with ticket code abc");
+ *   - after `jianfu correct --dept`, show says the complaint was re-routed by a
+ *     coordinator, the timeline has the correction after the receipt, and the queue
+ *     shrinks;
+ *   - nothing printed by either command, in any format, contains the sender's number, the
+ *     number quoted in the text, the reporter key, a provider message id or the names of
+ *     the columns that hold them.
+ * Needs ./tests/run.
+ */
+#include "harness.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Training under the sanitizers, with another test running beside it, takes a while. */
+#define TRAIN_TIMEOUT_MS 150000
+
+/* The "why" intake stores for a confidence below the threshold (JF_TRIAGE_WHY_BELOW). */
+#define JF_WHY_BELOW "confidence below the threshold: a coordinator decides"
+
+#define SENDER "+86 138-0013-8000"
+#define SENDER_DIGITS "13800138000"
+#define QUOTED_DIGITS "13912345678"
+#define SHORT_CODE "10690000"
+
+#define NAMED_TEXT                                                                                                          \
+    "教体局又要我们填一张学生资助统计表，跟上周报的数据一模一样，同一个数据反复要，" \
+    "有事打13912345678"
+#define QUESTION_TEXT "你好，请问社保卡怎么补办"
+#define LONG_FORMS_TEXT                                                                                                  \
+    "各部门轮番要我们填表报数据，同样的数据统计表每周都要重报一遍，表格层层加码，" \
+    "下周还要再报一次"
+/* The first 40 characters of LONG_FORMS_TEXT: what the queue shows of it. */
+#define LONG_FORMS_EXCERPT                                                                     \
+    "各部门轮番要我们填表报数据，同样的数据统计表每周都要重报一遍，表格层层加码，下周"
+
+static struct {
+    char dir[512];
+    char model[600];
+    char model_env[700];
+    jt_db db;
+    bool has_db;
+    jt_server srv;
+    char named[11], question[11], long_forms[11];
+    char sids[3][35];
+    char reporter_hex[65];
+} G;
+
+/* ---- helpers ------------------------------------------------------------------------- */
+
+static const char *bin(void)
+{
+    return jt_env("JIANFU_TEST_BIN");
+}
+
+/* `jianfu ARGS...` (NULL-terminated) with JIANFU_DATABASE_URL of the test's database (or
+ * none when db is false); returns the exit status, output in r (caller frees). */
+static int jf_run(bool db, jt_cmd *r, int timeout_ms, ...) __attribute__((sentinel));
+static int jf_run(bool db, jt_cmd *r, int timeout_ms, ...)
+{
+    const char *argv[24];
+    size_t n = 0;
+    va_list ap;
+    argv[n++] = bin();
+    va_start(ap, timeout_ms);
+    for (const char *a = va_arg(ap, const char *); a; a = va_arg(ap, const char *)) {
+        if (n == sizeof argv / sizeof argv[0] - 1) {
+            va_end(ap);
+            fail_msg("too many arguments");
+        }
+        argv[n++] = a;
+    }
+    va_end(ap);
+    argv[n] = NULL;
+    const char *env[] = {db ? G.db.url_env : NULL, NULL};
+    jt_run(r, argv, env, NULL, timeout_ms);
+    return r->status;
+}
+
+/* A command that must succeed; its output is discarded. */
+#define JF_OK(...)                                                                             \
+    do {                                                                                       \
+        jt_cmd r_;                                                                             \
+        if (jf_run(true, &r_, JT_CMD_TIMEOUT_MS, __VA_ARGS__, NULL) != 0) {                    \
+            print_error("stdout: %s\nstderr: %s\n", jt_text_str(&r_.out),                      \
+                        jt_text_str(&r_.err));                                                 \
+            jt_cmd_free(&r_);                                                                  \
+            fail_msg("jianfu " #__VA_ARGS__ " failed");                                        \
+        }                                                                                      \
+        jt_cmd_free(&r_);                                                                      \
+    } while (0)
+
+/* A command that must succeed; its stdout in out (caller frees). */
+#define JF_OUT(out, ...)                                                                       \
+    do {                                                                                       \
+        jt_cmd r_;                                                                             \
+        if (jf_run(true, &r_, JT_CMD_TIMEOUT_MS, __VA_ARGS__, NULL) != 0) {                    \
+            print_error("stdout: %s\nstderr: %s\n", jt_text_str(&r_.out),                      \
+                        jt_text_str(&r_.err));                                                 \
+            jt_cmd_free(&r_);                                                                  \
+            fail_msg("jianfu " #__VA_ARGS__ " failed");                                        \
+        }                                                                                      \
+        jt_text_free(&r_.err);                                                                 \
+        (out) = r_.out;                                                                        \
+    } while (0)
+
+static void make_dir(const char *path)
+{
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        fail_msg("mkdir %s: %s", path, strerror(errno));
+}
+
+/* POST body as a signed Twilio SMS from SENDER; the ticket it got goes to code and the
+ * MessageSid it was sent with to sid. */
+static void post_sms(const char *body, char code[11], char sid[35])
+{
+    jt_param p[8];
+    size_t n = 0;
+    jt_http_resp resp;
+    jt_new_sid(sid);
+    p[n++] = (jt_param){"AccountSid", "AC0123456789abcdef0123456789abcdef"};
+    p[n++] = (jt_param){"ApiVersion", "2010-04-01"};
+    p[n++] = (jt_param){"Body", body};
+    p[n++] = (jt_param){"From", SENDER};
+    p[n++] = (jt_param){"MessageSid", sid};
+    p[n++] = (jt_param){"NumMedia", "0"};
+    p[n++] = (jt_param){"To", SHORT_CODE};
+    jt_twilio_post(&G.srv, "/webhooks/twilio", p, n, NULL, &resp);
+    char reply[512];
+    snprintf(reply, sizeof reply, "%s", jt_text_str(&resp.body));
+    long st = resp.status;
+    bool ok = st == 200 && jt_ticket_in(reply, code);
+    jt_http_resp_free(&resp);
+    if (!ok)
+        fail_msg("SMS \"%s\": HTTP %ld, want 200 with one ticket code: %s", body, st, reply);
+}
+
+static void serve(const char *tag, const char *const *env)
+{
+    jt_server_opts o = {.env = env, .key_file = NULL, .token = NULL};
+    jt_server_start_opts(&G.srv, G.db.conninfo, tag, &o);
+}
+
+static void stop(void)
+{
+    int st = jt_server_stop(&G.srv);
+    if (st != 0) {
+        jt_text log = {0};
+        jt_read_file(G.srv.stderr_path, &log);
+        print_error("serve log:\n%s\n", jt_text_str(&log));
+        jt_text_free(&log);
+        fail_msg("jianfu serve exited %d after SIGTERM, want 0", st);
+    }
+    unlink(G.srv.key_file);
+}
+
+/* A ticket code as a coordinator might type it: in lower case. */
+static void lower_case(const char code[11], char out[11])
+{
+    for (size_t i = 0; i < 11; i++)
+        out[i] = (char)(code[i] >= 'A' && code[i] <= 'Z' ? code[i] + 32 : code[i]);
+}
+
+/* expr over complaints c for ticket code, as text (caller frees; NULL for SQL NULL). */
+static char *field(const char *code, const char *expr)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT (%s)::text FROM complaints c WHERE c.code = $1", expr);
+    return jt_db_value(G.db.conn, sql, code, NULL);
+}
+
+/* Column col of complaint code as jianfu prints an instant: RFC 3339 in +08:00. */
+static char *instant(const char *code, const char *col)
+{
+    char expr[200];
+    snprintf(
+        expr, sizeof expr,
+        "to_char(c.%s AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+08:00\"')",
+        col);
+    return field(code, expr);
+}
+
+/* out must contain want; the failure shows both. */
+static void expect_in(const char *out, const char *want, const char *what)
+{
+    if (!jt_contains(out, want))
+        fail_msg("%s does not contain \"%s\":\n%s", what, want, out);
+}
+
+/* Nothing that identifies the reporter or their message, nor a column that holds it, may
+ * appear in what coordinators are shown. */
+static void expect_anonymous(const char *out, const char *what)
+{
+    static const char *const columns[] = {"reporter_key", "pseudonym_kid", "channel_name",
+                                          "provider_msg_id", "sealed"};
+    if (jt_contains_number(out, SENDER_DIGITS))
+        fail_msg("%s contains the sender's number:\n%s", what, out);
+    if (jt_contains_number(out, QUOTED_DIGITS))
+        fail_msg("%s contains the number quoted in the text:\n%s", what, out);
+    if (jt_contains(out, G.reporter_hex) || jt_has_hex_run(out, 32))
+        fail_msg("%s contains the reporter key or another long hex string:\n%s", what, out);
+    for (size_t i = 0; i < 3; i++)
+        if (jt_contains(out, G.sids[i]) || jt_contains(out, G.sids[i] + 2))
+            fail_msg("%s contains a provider message id:\n%s", what, out);
+    for (size_t i = 0; i < sizeof columns / sizeof columns[0]; i++)
+        if (jt_contains(out, columns[i]))
+            fail_msg("%s mentions %s:\n%s", what, columns[i], out);
+}
+
+/* The complaint fields `show` prints, compared with the database. */
+static void expect_shown_as_stored(const char *out, const char *code)
+{
+    static const struct {
+        const char *label, *column;
+    } times[] = {{"received", "received_at"},
+                 {"acknowledge by", "ack_due"},
+                 {"answer by", "answer_due"},
+                 {"resolve by", "resolve_due"}};
+    char line[200];
+    snprintf(line, sizeof line, "ticket          %s\n", code);
+    expect_in(out, line, "show");
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+        char *at = instant(code, times[i].column);
+        snprintf(line, sizeof line, "%-16s%s\n", times[i].label, at);
+        free(at);
+        expect_in(out, line, "show");
+    }
+    expect_in(out, "channel         twilio\n", "show");
+    expect_in(out, "\ntimeline\n", "show");
+    expect_anonymous(out, "show");
+}
+
+/* `jianfu ARGS...` (args NULL-terminated) must be refused: exit 2, a message containing
+ * want on stderr and nothing on stdout. */
+static void expect_refused(const char *want, const char *const *args)
+{
+    const char *argv[8] = {bin()};
+    char what[300] = "jianfu";
+    size_t n = 1;
+    for (; args[n - 1] && n < sizeof argv / sizeof argv[0] - 1; n++) {
+        argv[n] = args[n - 1];
+        snprintf(what + strlen(what), sizeof what - strlen(what), " %s", args[n - 1]);
+    }
+    argv[n] = NULL;
+    const char *env[] = {G.db.url_env, NULL};
+    jt_cmd r;
+    jt_run(&r, argv, env, NULL, JT_CMD_TIMEOUT_MS);
+    bool ok = r.status == 2 && jt_contains(jt_text_str(&r.err), want) && r.out.len == 0;
+    if (!ok) {
+        char msg[1200];
+        snprintf(msg, sizeof msg,
+                 "%s: exit %d, stdout \"%s\", stderr \"%s\"; want 2, no output and \"%s\"",
+                 what, r.status, jt_text_str(&r.out), jt_text_str(&r.err), want);
+        jt_cmd_free(&r);
+        fail_msg("%s", msg);
+    }
+    jt_cmd_free(&r);
+}
+
+static json_t *parse_json(const char *out, const char *what)
+{
+    json_error_t e;
+    json_t *j = json_loads(out, 0, &e);
+    if (!j)
+        fail_msg("%s is not valid JSON (%s, line %d):\n%s", what, e.text, e.line, out);
+    return j;
+}
+
+static const char *jstr(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    if (!s)
+        fail_msg("no string \"%s\" in the JSON", key);
+    return s;
+}
+
+/* ---- set-up -------------------------------------------------------------------------- */
+
+static int group_setup(void **state)
+{
+    (void)state;
+    jt_cmd r;
+    char corpus[600];
+    memset(&G, 0, sizeof G);
+    snprintf(G.dir, sizeof G.dir, "%s/show_%ld", jt_env("JIANFU_TEST_TMP"), (long)getpid());
+    make_dir(G.dir);
+    snprintf(corpus, sizeof corpus, "%s/triage/data/corpus.tsv", jt_env("JIANFU_TEST_ROOT"));
+    snprintf(G.model, sizeof G.model, "%s/model.bin", G.dir);
+    snprintf(G.model_env, sizeof G.model_env, "JIANFU_MODEL_FILE=%s", G.model);
+    if (jf_run(false, &r, TRAIN_TIMEOUT_MS, "train", "--corpus", corpus, "--out", G.model,
+               NULL) != 0)
+        fail_msg("jianfu train: exit %d: %s", r.status, jt_text_str(&r.err));
+    jt_cmd_free(&r);
+
+    jt_db_create(&G.db, jt_env("JIANFU_TEST_PGHOST"), "show");
+    G.has_db = true;
+    JF_OK("migrate");
+    JF_OK("dept", "add", "--code", "jiaoyu", "--name", "县教育局", "--alias", "教体局");
+    JF_OK("dept", "add", "--code", "tongji", "--name", "县统计局");
+    JF_OK("category", "set", "forms", "--dept", "tongji");
+
+    /* An empty queue first, before anything arrives. */
+    jt_text out = {0};
+    JF_OUT(out, "triage");
+    expect_in(jt_text_str(&out), "the triage queue is empty", "triage on an empty queue");
+    jt_text_free(&out);
+    JF_OUT(out, "triage", "--format", "json");
+    json_t *j = parse_json(jt_text_str(&out), "triage --format json on an empty queue");
+    assert_true(json_is_array(j));
+    assert_int_equal(json_array_size(j), 0);
+    json_decref(j);
+    jt_text_free(&out);
+
+    const char *env1[] = {G.model_env, NULL};
+    serve("show1", env1);
+    post_sms(NAMED_TEXT, G.named, G.sids[0]);
+    post_sms(QUESTION_TEXT, G.question, G.sids[1]);
+    stop();
+    const char *env2[] = {G.model_env, "JIANFU_TRIAGE_THRESHOLD=0.999999", NULL};
+    serve("show2", env2);
+    post_sms(LONG_FORMS_TEXT, G.long_forms, G.sids[2]);
+    stop();
+
+    /* What the model made of them; the tests below rely on it. */
+    char *s = field(G.named, "c.status || ' ' || c.category || ' ' || (c.route_reason->>'by')");
+    assert_string_equal(s, "assigned forms named");
+    free(s);
+    s = field(G.question, "c.status || ' ' || c.category");
+    assert_string_equal(s, "triage other");
+    free(s);
+    s = field(G.long_forms, "c.status || ' ' || c.category || ' ' || (c.route_reason->>'why')");
+    assert_string_equal(s, "triage forms " JF_WHY_BELOW);
+    free(s);
+    /* The threshold in force is recorded only where it decided. */
+    s = field(G.long_forms, "(c.route_reason->>'threshold')::float8 = 0.999999");
+    assert_string_equal(s, "true");
+    free(s);
+    s = field(G.named, "c.route_reason ? 'threshold'");
+    assert_string_equal(s, "false");
+    free(s);
+    s = field(G.named, "encode(c.reporter_key, 'hex')");
+    snprintf(G.reporter_hex, sizeof G.reporter_hex, "%s", s);
+    free(s);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    jt_server_kill(&G.srv);
+    if (G.srv.key_file[0])
+        unlink(G.srv.key_file);
+    if (G.has_db)
+        jt_db_drop(&G.db);
+    return 0;
+}
+
+/* ---- tests --------------------------------------------------------------------------- */
+
+static void test_show_named(void **state)
+{
+    (void)state;
+    char lower[11];
+    jt_text out = {0};
+    lower_case(G.named, lower);
+    JF_OUT(out, "show", lower);
+    const char *o = jt_text_str(&out);
+    expect_shown_as_stored(o, G.named);
+    expect_in(o, "status          assigned\n", "show");
+    expect_in(o, "category        forms 填表报数\n", "show");
+    expect_in(o, "department      jiaoyu 县教育局\n", "show");
+    expect_in(o, "urgent          no\n", "show");
+    expect_in(o, "\nconfidence      ", "show");
+    expect_in(o,
+              "route           named department 教体局 in the text → jiaoyu 县教育局 "
+              "(model: forms 填表报数, confidence ",
+              "show");
+    expect_in(o, "body (1 number redacted)\n    教体局又要我们填一张学生资助统计表", "show");
+    expect_in(o, "  received   reporter   via twilio, assigned: named department 教体局",
+              "show's timeline");
+    jt_text_free(&out);
+}
+
+static void test_show_triage_reasons(void **state)
+{
+    (void)state;
+    jt_text out = {0};
+    JF_OUT(out, "show", G.question);
+    const char *o = jt_text_str(&out);
+    expect_shown_as_stored(o, G.question);
+    expect_in(o, "status          triage\n", "show");
+    expect_in(o, "department      triage queue\n", "show");
+    expect_in(o, "category        other 其他\n", "show");
+    expect_in(o, "route           not a burden complaint (model: other 其他, confidence ",
+              "show");
+    expect_in(o, ") → triage queue\n", "show");
+    expect_in(o, "\n    " QUESTION_TEXT "\n", "show");
+    jt_text_free(&out);
+
+    JF_OUT(out, "show", G.long_forms);
+    o = jt_text_str(&out);
+    expect_shown_as_stored(o, G.long_forms);
+    expect_in(o, "department      triage queue\n", "show");
+    expect_in(o, "route           model: forms 填表报数, confidence 0.", "show");
+    expect_in(o, " below the threshold 0.999999 → triage queue\n", "show");
+    expect_in(o, "triage: model: forms 填表报数, confidence 0.", "show's timeline");
+    expect_in(o, " below the threshold 0.999999 → triage queue\n", "show's timeline");
+    expect_in(o, "\n    " LONG_FORMS_TEXT "\n", "show");
+    jt_text_free(&out);
+}
+
+/* Set the route reason of complaint code to the JSON text reason (NULL: put back the one
+ * saved in saved, which it fills on the first call). */
+static void set_route_reason(const char *code, const char *reason, char **saved)
+{
+    if (!*saved)
+        *saved = field(code, "c.route_reason");
+    char *s = jt_db_value(G.db.conn,
+                          "UPDATE complaints SET route_reason = $2::jsonb WHERE code = $1"
+                          " RETURNING code",
+                          code, reason ? reason : *saved, NULL);
+    free(s);
+}
+
+/* The route line `show` prints for code. */
+static void expect_route(const char *code, const char *want)
+{
+    jt_text out = {0};
+    char line[400];
+    JF_OUT(out, "show", code);
+    snprintf(line, sizeof line, "\nroute           %s\n", want);
+    expect_in(jt_text_str(&out), line, "show");
+    jt_text_free(&out);
+}
+
+static void test_show_threshold(void **state)
+{
+    (void)state;
+    char *saved = NULL;
+    set_route_reason(G.long_forms,
+                     "{\"by\": \"triage\", \"why\": \"" JF_WHY_BELOW "\","
+                     " \"category\": \"forms\", \"confidence\": 0.41, \"threshold\": 0.5}",
+                     &saved);
+    expect_route(
+        G.long_forms,
+        "model: forms 填表报数, confidence 0.41 below the threshold 0.50 → triage queue");
+    set_route_reason(G.long_forms,
+                     "{\"by\": \"triage\", \"why\": \"" JF_WHY_BELOW "\","
+                     " \"category\": \"forms\", \"confidence\": 0.4999, \"threshold\": 0.5}",
+                     &saved);
+    expect_route(G.long_forms, "model: forms 填表报数, confidence 0.499900 below the threshold "
+                               "0.50 → triage queue");
+    /* As intake wrote it before it recorded the threshold. */
+    set_route_reason(G.long_forms,
+                     "{\"by\": \"triage\", \"why\": \"" JF_WHY_BELOW "\","
+                     " \"category\": \"forms\", \"confidence\": 0.41}",
+                     &saved);
+    expect_route(G.long_forms,
+                 "model: forms 填表报数, confidence 0.41 below the threshold → triage queue");
+    set_route_reason(G.long_forms, NULL, &saved);
+    free(saved);
+}
+
+static void test_show_refusals(void **state)
+{
+    (void)state;
+    const char *unknown[] = {"show", "ZZZZZZZZZZ", NULL};
+    const char *malformed[] = {"show", "abc", NULL};
+    const char *no_code[] = {"show", NULL};
+    const char *show_csv[] = {"show", G.named, "--format", "csv", NULL};
+    const char *triage_xml[] = {"triage", "--format", "xml", NULL};
+    const char *limit0[] = {"triage", "--limit", "0", NULL};
+    const char *correct_malformed[] = {"correct",  "abc", "--dept", "tongji",
+                                       "--reason", "x",   NULL};
+    expect_refused("no complaint with ticket code ZZZZZZZZZZ", unknown);
+    expect_refused("no complaint with ticket code abc", malformed);
+    expect_refused("usage: jianfu show CODE", no_code);
+    expect_refused("--format must be text or json", show_csv);
+    expect_refused("--format must be text, csv or json", triage_xml);
+    expect_refused("--limit must be a whole number", limit0);
+    expect_refused("jianfu correct: no complaint with ticket code abc (a ticket code is 10 "
+                   "characters of ",
+                   correct_malformed);
+}
+
+static void test_show_json(void **state)
+{
+    (void)state;
+    jt_text out = {0};
+    JF_OUT(out, "show", G.named, "--format", "json");
+    expect_anonymous(jt_text_str(&out), "show --format json");
+    json_t *j = parse_json(jt_text_str(&out), "show --format json");
+    assert_true(json_is_object(j));
+    assert_string_equal(jstr(j, "code"), G.named);
+    assert_string_equal(jstr(j, "status"), "assigned");
+    assert_string_equal(jstr(j, "channel"), "twilio");
+    assert_string_equal(jstr(j, "category"), "forms");
+    assert_string_equal(jstr(j, "category_name"), "填表报数");
+    assert_string_equal(jstr(j, "department"), "jiaoyu");
+    assert_string_equal(jstr(j, "department_name"), "县教育局");
+    double conf = json_number_value(json_object_get(j, "confidence"));
+    assert_true(json_is_number(json_object_get(j, "confidence")));
+    assert_true(conf >= 0.5 && conf <= 1.0);
+    assert_true(json_is_false(json_object_get(j, "urgent")));
+    assert_int_equal(json_integer_value(json_object_get(j, "redactions")), 1);
+    static const char *const times[][2] = {{"received_at", "received_at"},
+                                           {"ack_due", "ack_due"},
+                                           {"answer_due", "answer_due"},
+                                           {"resolve_due", "resolve_due"}};
+    for (size_t i = 0; i < 4; i++) {
+        char *at = instant(G.named, times[i][1]);
+        assert_string_equal(jstr(j, times[i][0]), at);
+        free(at);
+    }
+    assert_true(jt_contains(jstr(j, "body"), "教体局又要我们填一张学生资助统计表"));
+    json_t *reason = json_object_get(j, "route_reason");
+    assert_true(json_is_object(reason));
+    assert_string_equal(jstr(reason, "by"), "named");
+    assert_string_equal(jstr(reason, "name"), "教体局");
+    assert_string_equal(jstr(reason, "department"), "jiaoyu");
+    expect_in(jstr(j, "route"), "named department 教体局 in the text → jiaoyu 县教育局",
+              "show --format json's route");
+    json_t *events = json_object_get(j, "events");
+    assert_true(json_is_array(events));
+    assert_int_equal(json_array_size(events), 1);
+    json_t *ev = json_array_get(events, 0);
+    assert_string_equal(jstr(ev, "kind"), "received");
+    assert_string_equal(jstr(ev, "actor"), "reporter");
+    assert_non_null(jstr(ev, "at"));
+    assert_true(json_is_object(json_object_get(ev, "detail")));
+    assert_string_equal(jstr(json_object_get(json_object_get(ev, "detail"), "route"), "by"),
+                        "named");
+    expect_in(jstr(ev, "text"), "named department 教体局", "the event's text");
+    json_decref(j);
+    jt_text_free(&out);
+
+    /* A complaint in triage has no department: null, not absent. */
+    JF_OUT(out, "show", G.question, "--format", "json");
+    j = parse_json(jt_text_str(&out), "show --format json");
+    assert_true(json_is_null(json_object_get(j, "department")));
+    assert_true(json_is_null(json_object_get(j, "department_name")));
+    assert_string_equal(jstr(json_object_get(j, "route_reason"), "by"), "triage");
+    json_decref(j);
+    jt_text_free(&out);
+}
+
+static void test_triage_queue(void **state)
+{
+    (void)state;
+    jt_text out = {0};
+    JF_OUT(out, "triage");
+    const char *o = jt_text_str(&out);
+    expect_anonymous(o, "triage");
+    expect_in(o, "2 complaints awaiting triage, oldest first\n", "triage");
+    const char *q = strstr(o, G.question), *l = strstr(o, G.long_forms);
+    if (!q || !l || q > l || jt_contains(o, G.named))
+        fail_msg("triage does not list %s then %s (and not %s):\n%s", G.question, G.long_forms,
+                 G.named, o);
+    char *at = instant(G.question, "received_at"), *ack = instant(G.question, "ack_due");
+    char line[200];
+    snprintf(line, sizeof line, "%s  received %s  acknowledge by %s\n", G.question, at, ack);
+    free(at);
+    free(ack);
+    expect_in(o, line, "triage");
+    expect_in(o, "    guess  other 其他, confidence ", "triage");
+    expect_in(o, "    why    not a burden complaint (model: other 其他", "triage");
+    expect_in(o, "    text   " QUESTION_TEXT "\n", "triage");
+    expect_in(o, "    guess  forms 填表报数, confidence 0.", "triage");
+    expect_in(o, " below the threshold 0.999999 → triage queue\n", "triage");
+    expect_in(o, "    text   " LONG_FORMS_EXCERPT "…\n", "triage");
+    assert_false(jt_contains(o, LONG_FORMS_TEXT));
+    jt_text_free(&out);
+
+    JF_OUT(out, "triage", "--limit", "1");
+    o = jt_text_str(&out);
+    expect_in(o, "2 complaints awaiting triage, the 1 oldest shown\n", "triage --limit 1");
+    assert_true(jt_contains(o, G.question));
+    assert_false(jt_contains(o, G.long_forms));
+    jt_text_free(&out);
+
+    JF_OUT(out, "triage", "--format", "json");
+    expect_anonymous(jt_text_str(&out), "triage --format json");
+    json_t *j = parse_json(jt_text_str(&out), "triage --format json");
+    assert_true(json_is_array(j));
+    assert_int_equal(json_array_size(j), 2);
+    json_t *a = json_array_get(j, 0), *b = json_array_get(j, 1);
+    assert_string_equal(jstr(a, "code"), G.question);
+    assert_string_equal(jstr(b, "code"), G.long_forms);
+    at = instant(G.long_forms, "received_at");
+    ack = instant(G.long_forms, "ack_due");
+    assert_string_equal(jstr(b, "received_at"), at);
+    assert_string_equal(jstr(b, "ack_due"), ack);
+    free(at);
+    free(ack);
+    assert_string_equal(jstr(a, "category"), "other");
+    assert_string_equal(jstr(b, "category"), "forms");
+    assert_string_equal(jstr(b, "category_name"), "填表报数");
+    assert_true(json_number_value(json_object_get(b, "confidence")) < 0.999999);
+    assert_string_equal(jstr(json_object_get(b, "route_reason"), "by"), "triage");
+    assert_true(
+        json_is_number(json_object_get(json_object_get(b, "route_reason"), "threshold")));
+    expect_in(jstr(b, "route"), "below the threshold 0.999999", "triage --format json's route");
+    assert_string_equal(jstr(a, "excerpt"), QUESTION_TEXT);
+    assert_string_equal(jstr(b, "excerpt"), LONG_FORMS_EXCERPT);
+    assert_true(json_is_false(json_object_get(a, "truncated")));
+    assert_true(json_is_true(json_object_get(b, "truncated")));
+    json_decref(j);
+    jt_text_free(&out);
+
+    JF_OUT(out, "triage", "--format", "csv");
+    o = jt_text_str(&out);
+    expect_anonymous(o, "triage --format csv");
+    const char *header =
+        "code,received_at,ack_due,category,category_name,confidence,urgent,route,excerpt,"
+        "truncated\n";
+    if (strncmp(o, header, strlen(header)) != 0)
+        fail_msg("triage --format csv does not start with its header:\n%s", o);
+    const char *row1 = o + strlen(header), *row2 = strchr(row1, '\n');
+    assert_non_null(row2);
+    row2++;
+    assert_true(strncmp(row1, G.question, 10) == 0 && row1[10] == ',');
+    assert_true(strncmp(row2, G.long_forms, 10) == 0 && row2[10] == ',');
+    expect_in(row1, "," QUESTION_TEXT ",false\n", "triage --format csv");
+    expect_in(row2, "," LONG_FORMS_EXCERPT ",true\n", "triage --format csv");
+    assert_null(strchr(strchr(row2, '\n') + 1, '\n')); /* two rows and nothing after */
+    jt_text_free(&out);
+}
+
+static void test_after_correction(void **state)
+{
+    (void)state;
+    jt_text out = {0};
+    char lower[11], line[100];
+    lower_case(G.question, lower);
+    JF_OUT(out, "correct", lower, "--dept", "tongji", "--reason", "测试：转统计局");
+    snprintf(line, sizeof line, "corrected %s, department tongji;", G.question);
+    expect_in(jt_text_str(&out), line, "correct in lower case");
+    jt_text_free(&out);
+    JF_OUT(out, "show", G.question);
+    const char *o = jt_text_str(&out);
+    expect_shown_as_stored(o, G.question);
+    expect_in(o, "status          assigned\n", "show after correct");
+    expect_in(o, "department      tongji 县统计局\n", "show after correct");
+    expect_in(o, "route           re-routed by a coordinator", "show after correct");
+    const char *rec = strstr(o, "  received   reporter   via twilio, triage: not a burden");
+    const char *cor = strstr(o, "  corrected  cli        department none → tongji; reason: "
+                                "测试：转统计局\n");
+    if (!rec || !cor || rec > cor)
+        fail_msg("the timeline does not show the receipt, then the correction:\n%s", o);
+    jt_text_free(&out);
+
+    JF_OUT(out, "triage");
+    o = jt_text_str(&out);
+    expect_in(o, "1 complaint awaiting triage, oldest first\n", "triage after correct");
+    assert_false(jt_contains(o, G.question));
+    assert_true(jt_contains(o, G.long_forms));
+    jt_text_free(&out);
+}
+
+int main(void)
+{
+    if (!jt_begin("test_show"))
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_show_named),       cmocka_unit_test(test_show_triage_reasons),
+        cmocka_unit_test(test_show_threshold),   cmocka_unit_test(test_show_refusals),
+        cmocka_unit_test(test_show_json),        cmocka_unit_test(test_triage_queue),
+        cmocka_unit_test(test_after_correction),
+    };
+    return jt_end(cmocka_run_group_tests(tests, group_setup, group_teardown));
+}
