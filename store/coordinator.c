@@ -42,7 +42,7 @@ static const char triage_sql[] =
     "       length(c.body) > $2::int, count(*) OVER ()"
     "  FROM complaints c LEFT JOIN categories k ON k.code = c.category"
     " WHERE c.status = 'triage'"
-    " ORDER BY c.received_at, c.code"
+    " ORDER BY c.received_at, c.id"
     " LIMIT $1::int";
 
 static const char *nullable(const PGresult *res, int row, int col)

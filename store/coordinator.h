@@ -85,9 +85,9 @@ typedef struct {
 typedef int (*jf_store_triage_fn)(const jf_store_triage_row *row, void *arg);
 
 /* jf_store_triage_queue - the complaints in status 'triage', oldest first (received_at,
- * then ticket code), at most limit of them (0: all; JF_ERR_INVAL above
- * JF_STORE_TRIAGE_MAX_LIMIT). *total (may be NULL) gets how many are in the queue
- * whatever the limit, before the first call of fn, so fn may print it as a header. */
+ * which has whole seconds, then the order they were stored in), at most limit of them (0: all;
+ * JF_ERR_INVAL above JF_STORE_TRIAGE_MAX_LIMIT). *total (may be NULL) gets how many are in the
+ * queue whatever the limit, before the first call of fn, so fn may print it as a header. */
 jf_err jf_store_triage_queue(PGconn *conn, int limit, jf_store_triage_fn fn, void *arg,
                              int64_t *total, char *errbuf, size_t errsz) JF_WUR;
 
