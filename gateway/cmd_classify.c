@@ -298,10 +298,11 @@ static void print_model(const char *what, const jf_triage_model *m)
 {
     jf_triage_model_info info;
     jf_triage_model_describe(m, &info);
-    printf("%s: %s (%s %g), temperature %.4g, %zu examples, %zu feature rows, %zu KiB\n", what,
-           kind_name(info.kind), info.kind == JF_TRIAGE_MODEL_NB ? "alpha" : "lambda",
+    printf("%s: %s (%s %g), temperature %.4g, other shift %.2f, %zu examples, %zu feature "
+           "rows, %zu KiB\n",
+           what, kind_name(info.kind), info.kind == JF_TRIAGE_MODEL_NB ? "alpha" : "lambda",
            info.kind == JF_TRIAGE_MODEL_NB ? info.alpha : info.lambda, info.temperature,
-           info.examples, info.rows, info.bytes / 1024);
+           info.other_shift, info.examples, info.rows, info.bytes / 1024);
 }
 
 static int load_examples(const char *cmd, const char *path, jf_triage_examples *set)

@@ -10,7 +10,7 @@
 
 /* Version of the feature extraction (n-gram orders, hash, seeds, feature values). Saved
  * in model files with JF_NORM_VERSION; bump it whenever features change. */
-#define JF_TRIAGE_FEATURES_VERSION 1
+#define JF_TRIAGE_FEATURES_VERSION 2 /* 2: unigrams and bigrams (1: up to trigrams) */
 
 /* A trained model. Weights are kept only for the feature buckets seen in training (a few
  * tens of thousands), found through row_of; a model is therefore a few MiB however large
@@ -20,6 +20,7 @@ struct jf_triage_model {
     unsigned hash_bits;
     double alpha, lambda;
     double temperature; /* > 0 */
+    double other_shift; /* <= 0, added to the calibrated score of `other` */
     double bias[JF_CAT_COUNT];
     size_t nrows;
     uint32_t *row_of; /* 2^hash_bits entries: 0 for no row, else row index + 1 */

@@ -9,7 +9,7 @@
  *     categories      u32 count, then per category u8 length + its code
  *     kind            u32      1 naive Bayes, 2 logistic regression
  *     hash bits       u32
- *     alpha, lambda, temperature   f64 each
+ *     alpha, lambda, temperature, other shift   f64 each
  *     examples        u64, then u64 per category
  *     cv accuracy, cv log-loss     f64 each
  *     biases          f64 per category
@@ -39,7 +39,7 @@
 #define NCAT JF_CAT_COUNT
 #define MODEL_MAGIC "JFTRIAGE"
 #define MODEL_MAGIC_LEN 8
-#define MODEL_FORMAT_VERSION 2u /* 2: per-row idf (TF-IDF features) */
+#define MODEL_FORMAT_VERSION 3u /* 2: per-row idf (TF-IDF features); 3: other shift */
 #define ROW_BYTES (4 + 4 + 4 * NCAT)
 
 /* ---- writing ---------------------------------------------------------------------------- */
@@ -90,7 +90,7 @@ static size_t header_size(void)
     size_t n = MODEL_MAGIC_LEN + 4 * 3 + 4;
     for (int c = 0; c < NCAT; c++)
         n += 1 + strlen(jf_triage_category_code((jf_triage_category)c));
-    n += 4 * 2 + 8 * 3 + 8 * (1 + NCAT) + 8 * 2 + 8 * NCAT + 8;
+    n += 4 * 2 + 8 * 4 + 8 * (1 + NCAT) + 8 * 2 + 8 * NCAT + 8;
     return n;
 }
 
@@ -139,6 +139,7 @@ jf_err jf_triage_model_save(const jf_triage_model *m, const char *path, char *er
     put_f64(&w, m->alpha);
     put_f64(&w, m->lambda);
     put_f64(&w, m->temperature);
+    put_f64(&w, m->other_shift);
     put_u64(&w, m->examples);
     for (int c = 0; c < NCAT; c++)
         put_u64(&w, m->per_category[c]);
@@ -323,6 +324,7 @@ jf_err jf_triage_model_load(const char *path, jf_triage_model **out, char *errbu
     m->alpha = get_f64(&r);
     m->lambda = get_f64(&r);
     m->temperature = get_f64(&r);
+    m->other_shift = get_f64(&r);
     m->examples = (size_t)get_u64(&r);
     for (int c = 0; c < NCAT; c++)
         m->per_category[c] = (size_t)get_u64(&r);
@@ -337,8 +339,8 @@ jf_err jf_triage_model_load(const char *path, jf_triage_model **out, char *errbu
     uint64_t nrows = get_u64(&r);
     if (r.short_read || (kind != 1 && kind != 2) || m->hash_bits < JF_TRIAGE_MIN_HASH_BITS ||
         m->hash_bits > JF_TRIAGE_MAX_HASH_BITS || !finite || !(m->temperature > 0) ||
-        !isfinite(m->temperature) || nrows > ((uint64_t)1 << m->hash_bits) ||
-        (r.len - r.pos) != nrows * ROW_BYTES)
+        !(m->other_shift <= 0 && m->other_shift >= -100) || !isfinite(m->temperature) ||
+        nrows > ((uint64_t)1 << m->hash_bits) || (r.len - r.pos) != nrows * ROW_BYTES)
         REFUSE(JF_ERR_PARSE,
                "%s is malformed (bad header fields or length): run `jianfu train`", path);
     err = jf_triage__model_alloc(m, (size_t)nrows);

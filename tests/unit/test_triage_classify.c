@@ -172,7 +172,8 @@ static void test_train_synthetic(void **state)
 
 static void test_train_invalid(void **state)
 {
-    jf_triage_example ex[2] = {{JF_CAT_APPS, "打卡"}, {JF_CAT_COUNT, "x"}};
+    jf_triage_example ex[2] = {{.label = JF_CAT_APPS, .text = "打卡"},
+                               {.label = JF_CAT_COUNT, .text = "x"}};
     jf_triage_train_opts o;
     jf_triage_model *m = (jf_triage_model *)&o;
     (void)state;
@@ -194,8 +195,9 @@ static void test_train_invalid(void **state)
     jf_triage_model_free(m);
 
     /* Texts without a single feature still train, for either kind of model. */
-    jf_triage_example empty[3] = {
-        {JF_CAT_APPS, "，，"}, {JF_CAT_OTHER, ""}, {JF_CAT_FORMS, "!"}};
+    jf_triage_example empty[3] = {{.label = JF_CAT_APPS, .text = "，，"},
+                                  {.label = JF_CAT_OTHER, .text = ""},
+                                  {.label = JF_CAT_FORMS, .text = "!"}};
     for (int kind = JF_TRIAGE_MODEL_NB; kind <= JF_TRIAGE_MODEL_LR; kind++) {
         o.kind = (jf_triage_model_kind)kind;
         assert_int_equal(jf_triage_model_train(empty, 3, &o, &m), JF_ERR_OK);
@@ -656,23 +658,33 @@ static void test_examples_tsv(void **state)
                        "\n"
                        "meetings\t一天开四个会\t2024规定第5条\r\n"
                        "apps\t每天打卡\n"
-                       "other\t请问几点开会\tnote\textra field\n";
+                       "other\t请问几点开会\tnote\textra field\n"
+                       "apps\t群里截图打卡\t2023指尖意见 mixed: apps+traces 截图\n"
+                       "apps\t群里接龙\tmixed: traces+apps (label not first)\n"
+                       "apps\t群里点赞\tmixed: apps+nonsense\n";
     write_bytes(path, good, strlen(good));
     jf_triage_examples_init(&set);
     assert_int_equal(jf_triage_examples_load_tsv(&set, path, msg, sizeof msg), JF_ERR_OK);
-    assert_int_equal(set.n, 3);
+    assert_int_equal(set.n, 6);
     assert_int_equal(set.items[0].label, JF_CAT_MEETINGS);
     assert_string_equal(set.items[0].text, "一天开四个会");
     assert_string_equal(set.items[1].text, "每天打卡");
     assert_int_equal(set.items[2].label, JF_CAT_OTHER);
     assert_string_equal(set.items[2].text, "请问几点开会");
+    /* "mixed: LABEL+OTHER" in the note names the second category; a marker whose first
+     * code is not the label, or whose second is not a category, is ignored. */
+    assert_false(set.items[0].has_also);
+    assert_true(set.items[3].has_also);
+    assert_int_equal(set.items[3].also, JF_CAT_TRACES);
+    assert_false(set.items[4].has_also);
+    assert_false(set.items[5].has_also);
 
     /* A bad line fails the whole file and leaves the set as it was. */
     const char *bad = "apps\t打卡\nmeeting\t开会\n";
     write_bytes(path, bad, strlen(bad));
     assert_int_equal(jf_triage_examples_load_tsv(&set, path, msg, sizeof msg), JF_ERR_PARSE);
     assert_non_null(strstr(msg, ":2: unknown category 'meeting'"));
-    assert_int_equal(set.n, 3);
+    assert_int_equal(set.n, 6);
     write_bytes(path, "apps 打卡\n", strlen("apps 打卡\n"));
     assert_int_equal(jf_triage_examples_load_tsv(&set, path, msg, sizeof msg), JF_ERR_PARSE);
     assert_non_null(strstr(msg, ":1: expected label<TAB>text"));
@@ -681,15 +693,58 @@ static void test_examples_tsv(void **state)
     assert_non_null(strstr(msg, ":1: empty text"));
     unlink(path);
     assert_int_equal(jf_triage_examples_load_tsv(&set, path, msg, sizeof msg), JF_ERR_IO);
-    assert_int_equal(set.n, 3);
+    assert_int_equal(set.n, 6);
 
     assert_int_equal(jf_triage_examples_add(&set, JF_CAT_COUNT, "x", 1), JF_ERR_INVAL);
     assert_int_equal(jf_triage_examples_add(&set, JF_CAT_APPS, "", 0), JF_ERR_INVAL);
     assert_int_equal(jf_triage_examples_add(&set, JF_CAT_APPS, "x", JF_TRIAGE_MAX_TEXT + 1),
                      JF_ERR_TOOBIG);
-    assert_int_equal(set.n, 3);
+    assert_int_equal(set.n, 6);
     jf_triage_examples_free(&set);
     assert_int_equal(set.n, 0);
+}
+
+/* Training shifts `other` down until its cross-validated precision reaches the target:
+ * not at all when `other` is easy to tell apart, and below 0 when many complaints read
+ * like "not a complaint" (here every third meetings message is worded exactly like an
+ * `other` one). */
+static void test_other_shift(void **state)
+{
+    static const char *const fill[] = {"甲", "乙", "丙", "丁", "戊", "己", "庚", "辛"};
+    jf_triage_examples set;
+    jf_triage_model *m = NULL;
+    jf_triage_model_info info;
+    char text[128];
+    (void)state;
+
+    m = train_synthetic(JF_TRIAGE_MODEL_LR);
+    jf_triage_model_describe(m, &info);
+    assert_true(info.other_shift == 0.0);
+    jf_triage_model_free(m);
+
+    jf_triage_examples_init(&set);
+    for (int i = 0; i < 64; i++) {
+        const char *a = fill[i % 8], *b = fill[(i / 8) % 8];
+        snprintf(text, sizeof text, "你好请问%s%s一下", a, b);
+        assert_int_equal(jf_triage_examples_add(&set, JF_CAT_OTHER, text, strlen(text)),
+                         JF_ERR_OK);
+        if (i % 3 == 0) /* word for word like the `other` message */
+            snprintf(text, sizeof text, "你好请问%s%s一下", a, b);
+        else
+            snprintf(text, sizeof text, "又开会%s%s陪会", a, b);
+        assert_int_equal(jf_triage_examples_add(&set, JF_CAT_MEETINGS, text, strlen(text)),
+                         JF_ERR_OK);
+    }
+    jf_triage_train_opts o;
+    jf_triage_train_opts_default(&o);
+    o.kind = JF_TRIAGE_MODEL_LR;
+    assert_int_equal(jf_triage_model_train(set.items, set.n, &o, &m), JF_ERR_OK);
+    jf_triage_model_describe(m, &info);
+    print_message("other shift on the ambiguous set: %.2f\n", info.other_shift);
+    assert_true(info.other_shift < 0.0);
+    assert_true(info.other_shift >= -4.0);
+    jf_triage_model_free(m);
+    jf_triage_examples_free(&set);
 }
 
 static void test_eval_and_cv(void **state)
@@ -770,14 +825,15 @@ static void corpus_path(char *buf, size_t sz)
  * precision of `other` (a complaint must not be discarded as noise).
  *
  * The issue's bar is accuracy >= 0.85 and `other` precision >= 0.90. On the corpus as
- * shipped this slice gives about 0.79 and 0.86 (10-fold cross-validation over the whole
- * corpus: 0.84 and 0.91), so the bar is not met yet and asserting it would fail every
- * build; what is asserted is a regression floor a little below today's figures, and
- * the figures are printed. Raise FLOOR_* to the bar once the corpus and model reach it. */
+ * shipped (3 800 lines) this slice gives 0.849 and 0.915 (10-fold cross-validation over the
+ * whole corpus: 0.847 and 0.920): precision meets the bar, accuracy is one message short,
+ * so asserting the bar would fail every build. What is asserted is a regression floor a
+ * little below today's figures, and the figures are printed. Raise FLOOR_* to the bar
+ * once the corpus and model reach it. */
 #define BAR_ACCURACY 0.85
 #define BAR_OTHER_PRECISION 0.90
-#define FLOOR_ACCURACY 0.75
-#define FLOOR_OTHER_PRECISION 0.80
+#define FLOOR_ACCURACY 0.83
+#define FLOOR_OTHER_PRECISION 0.88
 static void test_corpus_heldout(void **state)
 {
     char path[1024], msg[512];
@@ -835,7 +891,7 @@ int main(void)
         cmocka_unit_test(test_rules_parse),         cmocka_unit_test(test_rules_match),
         cmocka_unit_test(test_rules_in_classify),   cmocka_unit_test(test_threads),
         cmocka_unit_test(test_examples_tsv),        cmocka_unit_test(test_eval_and_cv),
-        cmocka_unit_test(test_corpus_heldout),
+        cmocka_unit_test(test_other_shift),         cmocka_unit_test(test_corpus_heldout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
