@@ -117,21 +117,26 @@ static const struct {
     {JF_TRIAGE_WHY_NO_DEFAULT, "", false, "; the category has no default department"},
 };
 
-/* route_text - append to b one line saying why a complaint went where it went, from the
- * route reason (JSON text) that intake stored (jf_gateway_triage_decide) or a correction
- * wrote; dept_name (may be NULL) is the name of the department the reason names. E.g.
+/* Print doc as indented JSON with a final newline; JF_EXIT_FAIL when it cannot be encoded. */
+static int print_json(const json_t *doc)
+{
+    char *s = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+    if (!s)
+        return JF_EXIT_FAIL;
+    printf("%s\n", s);
+    free(s);
+    return JF_EXIT_OK;
+}
+
+/* route_why - append to b one line saying why a complaint went where it went, from the
+ * route reason object that intake stored (jf_gateway_triage_decide) or a correction wrote;
+ * dept_name (may be NULL) is the name of the department the reason names. E.g.
  * "named department 教体局 in the text → jiaoyu 市教育局 (model: forms 填表报数, confidence
  * 0.97)" or "model: forms 填表报数, confidence 0.41 below the threshold 0.50 → triage
  * queue". */
-static jf_err route_text(const char *reason, const char *dept_name, jf_buf *b)
+static jf_err route_why(const json_t *why, const char *dept_name, jf_buf *b)
 {
     jf_err err = JF_ERR_OK;
-    json_t *why = json_loads(reason, 0, NULL);
-    if (!json_is_object(why)) {
-        put(b, &err, "unreadable route reason ");
-        put(b, &err, reason);
-        goto out;
-    }
     const char *by = str_of(why, "by"), *text = str_of(why, "why");
     const char *category = str_of(why, "category"), *dept = str_of(why, "department");
     if (!by) {
@@ -175,11 +180,13 @@ static jf_err route_text(const char *reason, const char *dept_name, jf_buf *b)
         }
         put(b, &err, " → triage queue");
     } else {
+        char *raw = json_dumps(why, JSON_COMPACT);
         put(b, &err, "routed by ");
         put(b, &err, by);
         put(b, &err, ": ");
-        put(b, &err, reason);
-        goto out;
+        put(b, &err, raw);
+        free(raw);
+        return err;
     }
 
     /* What else the reason records: the keyword rules that weighed in, a department the
@@ -198,8 +205,26 @@ static jf_err route_text(const char *reason, const char *dept_name, jf_buf *b)
         put(b, &err, str_of(why, "urgent"));
         put(b, &err, ": deadlines halved");
     }
-out:
-    json_decref(why);
+    return err;
+}
+
+/* route_text - route_why from the route reason as stored (JSON text). The parsed reason
+ * goes to *parsed (caller decrefs; NULL when the text is not JSON) when parsed is not NULL,
+ * so that JSON output need not parse it again. */
+static jf_err route_text(const char *reason, const char *dept_name, jf_buf *b, json_t **parsed)
+{
+    jf_err err = JF_ERR_OK;
+    json_t *why = json_loads(reason, 0, NULL);
+    if (json_is_object(why)) {
+        err = route_why(why, dept_name, b);
+    } else {
+        put(b, &err, "unreadable route reason ");
+        put(b, &err, reason);
+    }
+    if (parsed)
+        *parsed = why;
+    else
+        json_decref(why);
     return err;
 }
 
@@ -219,13 +244,9 @@ static void render_received(const jf_store_event_view *e, const json_t *d, jf_bu
         put(b, err, str_of(d, "status"));
     }
     if (json_is_object(route)) {
-        char *s = json_dumps(route, JSON_COMPACT);
         put(b, err, ": ");
-        if (!s && !*err)
-            *err = JF_ERR_NOMEM;
-        if (s && !*err)
-            *err = route_text(s, e->route_dept_name, b);
-        free(s);
+        if (!*err)
+            *err = route_why(route, e->route_dept_name, b);
     }
     if (redactions > 0) {
         char n[48];
@@ -365,15 +386,17 @@ static int show_complaint(const jf_store_complaint_view *c, void *arg)
     jf_clock_format_cst(c->ack_due, ack);
     jf_clock_format_cst(c->answer_due, answer);
     jf_clock_format_cst(c->resolve_due, resolve);
+    json_t *reason = NULL;
     jf_buf_reset(&ctx->line);
-    if (route_text(c->route_reason, c->route_dept_name, &ctx->line)) {
+    if (route_text(c->route_reason, c->route_dept_name, &ctx->line,
+                   ctx->format == OUT_JSON ? &reason : NULL)) {
+        json_decref(reason);
         ctx->failed = true;
         return 1;
     }
     const char *route = ctx->line.data ? ctx->line.data : "";
 
     if (ctx->format == OUT_JSON) {
-        json_t *reason = json_loads(c->route_reason, 0, NULL);
         ctx->events = json_array();
         ctx->doc = json_pack(
             "{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:o, s:b, s:i, s:s, s:s, s:s, s:s, s:s,"
@@ -487,14 +510,8 @@ int jf_cmd_show(int argc, char **argv)
         return JF_EXIT_USAGE;
     jf_buf_init(&ctx.line, ROUTE_TEXT_MAX);
     int rc = jf_cmd_with_db("show", show_action, &ctx);
-    if (!rc && ctx.format == OUT_JSON) {
-        char *s = json_dumps(ctx.doc, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
-        if (s)
-            printf("%s\n", s);
-        else
-            rc = JF_EXIT_FAIL;
-        free(s);
-    }
+    if (!rc && ctx.format == OUT_JSON)
+        rc = print_json(ctx.doc);
     json_decref(ctx.doc);
     jf_buf_free(&ctx.line);
     return rc;
@@ -518,8 +535,11 @@ static int triage_row(const jf_store_triage_row *row, void *arg)
     jf_clock_format_cst(row->ack_due, ack);
     if (row->confidence >= 0)
         format_confidence(row->confidence, conf);
+    json_t *reason = NULL;
     jf_buf_reset(&ctx->line);
-    if (route_text(row->route_reason, NULL, &ctx->line)) {
+    if (route_text(row->route_reason, NULL, &ctx->line,
+                   ctx->format == OUT_JSON ? &reason : NULL)) {
+        json_decref(reason);
         ctx->failed = true;
         return 1;
     }
@@ -540,7 +560,6 @@ static int triage_row(const jf_store_triage_row *row, void *arg)
         return 0;
     }
     if (ctx->format == OUT_JSON) {
-        json_t *reason = json_loads(row->route_reason, 0, NULL);
         json_t *o = json_pack(
             "{s:s, s:s, s:s, s:s?, s:s?, s:o, s:b, s:o, s:s, s:s, s:b}", "code", row->code,
             "received_at", received, "ack_due", ack, "category", row->category, "category_name",
@@ -624,12 +643,7 @@ int jf_cmd_triage(int argc, char **argv)
     jf_buf_init(&ctx.line, ROUTE_TEXT_MAX);
     int rc = jf_cmd_with_db("triage", triage_action, &ctx);
     if (!rc && ctx.format == OUT_JSON) {
-        char *s = json_dumps(ctx.rows, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
-        if (s)
-            printf("%s\n", s);
-        else
-            rc = JF_EXIT_FAIL;
-        free(s);
+        rc = print_json(ctx.rows);
     } else if (!rc && ctx.format == OUT_TEXT && ctx.count == 0) {
         printf("the triage queue is empty\n");
     }

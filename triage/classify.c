@@ -950,7 +950,9 @@ jf_err jf_triage_model_train(const jf_triage_example *ex, size_t n,
                 best_acc = acc;
                 best_nll = nll;
                 best_t = t;
-                memcpy(best_scores, scores, n * NCAT * sizeof *scores);
+                double *keep = best_scores; /* keep these scores; reuse the old best's */
+                best_scores = scores;
+                scores = keep;
             }
         }
         shift = choose_other_shift(best_scores, d.adj, gold, n, best_t, &cv_acc);

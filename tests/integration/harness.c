@@ -552,6 +552,33 @@ void jt_pg_run(jt_cmd *r, const char *const argv[], int timeout_ms)
     jt_run(r, args, NULL, NULL, timeout_ms);
 }
 
+int jt_jianfu(const jt_db *db, jt_cmd *r, const char *input, int timeout_ms, ...)
+{
+    const char *argv[40];
+    size_t n = 0;
+    va_list ap;
+    argv[n++] = jt_env("JIANFU_TEST_BIN");
+    va_start(ap, timeout_ms);
+    for (const char *a = va_arg(ap, const char *); a; a = va_arg(ap, const char *)) {
+        if (n == sizeof argv / sizeof argv[0] - 1) {
+            va_end(ap);
+            fail_msg("too many arguments");
+        }
+        argv[n++] = a;
+    }
+    va_end(ap);
+    argv[n] = NULL;
+    const char *env[] = {db ? db->url_env : NULL, NULL};
+    jt_run(r, argv, env, input, timeout_ms);
+    return r->status;
+}
+
+void jt_mkdir(const char *path)
+{
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        fail_msg("mkdir %s: %s", path, strerror(errno));
+}
+
 int jt_pg_sh(const char *script)
 {
     jt_text full = {0};

@@ -160,6 +160,17 @@ void jt_db_drop(jt_db *db);
 /* jt_db_reconnect - reconnect db->conn (after its server was restarted). */
 void jt_db_reconnect(jt_db *db);
 
+/* ---- jianfu subcommands ------------------------------------------------------------ */
+
+/* jt_jianfu - run `jianfu ARGS...` (the binary under test, $JIANFU_TEST_BIN; the arguments
+ * are NULL-terminated) with JIANFU_DATABASE_URL of db (NULL: none) and input on its stdin
+ * (NULL: none); returns the exit status, output in r (caller frees with jt_cmd_free). */
+int jt_jianfu(const jt_db *db, jt_cmd *r, const char *input, int timeout_ms, ...)
+    __attribute__((sentinel));
+
+/* jt_mkdir - make directory path (mode 0755) unless it exists; fails the test otherwise. */
+void jt_mkdir(const char *path);
+
 /* jt_db_value - run sql with the NULL-terminated text parameters that follow and return
  * the single value of the single row (caller frees), or NULL for SQL NULL. Fails the
  * test on an error or a result that is not exactly one row and one column. */

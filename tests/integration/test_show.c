@@ -84,40 +84,11 @@ static struct {
 
 /* ---- helpers ------------------------------------------------------------------------- */
 
-static const char *bin(void)
-{
-    return jt_env("JIANFU_TEST_BIN");
-}
-
-/* `jianfu ARGS...` (NULL-terminated) with JIANFU_DATABASE_URL of the test's database (or
- * none when db is false); returns the exit status, output in r (caller frees). */
-static int jf_run(bool db, jt_cmd *r, int timeout_ms, ...) __attribute__((sentinel));
-static int jf_run(bool db, jt_cmd *r, int timeout_ms, ...)
-{
-    const char *argv[24];
-    size_t n = 0;
-    va_list ap;
-    argv[n++] = bin();
-    va_start(ap, timeout_ms);
-    for (const char *a = va_arg(ap, const char *); a; a = va_arg(ap, const char *)) {
-        if (n == sizeof argv / sizeof argv[0] - 1) {
-            va_end(ap);
-            fail_msg("too many arguments");
-        }
-        argv[n++] = a;
-    }
-    va_end(ap);
-    argv[n] = NULL;
-    const char *env[] = {db ? G.db.url_env : NULL, NULL};
-    jt_run(r, argv, env, NULL, timeout_ms);
-    return r->status;
-}
-
 /* A command that must succeed; its output is discarded. */
 #define JF_OK(...)                                                                             \
     do {                                                                                       \
         jt_cmd r_;                                                                             \
-        if (jf_run(true, &r_, JT_CMD_TIMEOUT_MS, __VA_ARGS__, NULL) != 0) {                    \
+        if (jt_jianfu(&G.db, &r_, NULL, JT_CMD_TIMEOUT_MS, __VA_ARGS__, NULL) != 0) {          \
             print_error("stdout: %s\nstderr: %s\n", jt_text_str(&r_.out),                      \
                         jt_text_str(&r_.err));                                                 \
             jt_cmd_free(&r_);                                                                  \
@@ -130,7 +101,7 @@ static int jf_run(bool db, jt_cmd *r, int timeout_ms, ...)
 #define JF_OUT(out, ...)                                                                       \
     do {                                                                                       \
         jt_cmd r_;                                                                             \
-        if (jf_run(true, &r_, JT_CMD_TIMEOUT_MS, __VA_ARGS__, NULL) != 0) {                    \
+        if (jt_jianfu(&G.db, &r_, NULL, JT_CMD_TIMEOUT_MS, __VA_ARGS__, NULL) != 0) {          \
             print_error("stdout: %s\nstderr: %s\n", jt_text_str(&r_.out),                      \
                         jt_text_str(&r_.err));                                                 \
             jt_cmd_free(&r_);                                                                  \
@@ -139,12 +110,6 @@ static int jf_run(bool db, jt_cmd *r, int timeout_ms, ...)
         jt_text_free(&r_.err);                                                                 \
         (out) = r_.out;                                                                        \
     } while (0)
-
-static void make_dir(const char *path)
-{
-    if (mkdir(path, 0755) != 0 && errno != EEXIST)
-        fail_msg("mkdir %s: %s", path, strerror(errno));
-}
 
 /* POST body as a signed Twilio SMS from SENDER; the ticket it got goes to code and the
  * MessageSid it was sent with to sid. */
@@ -270,7 +235,7 @@ static void expect_shown_as_stored(const char *out, const char *code)
  * want on stderr and nothing on stdout. */
 static void expect_refused(const char *want, const char *const *args)
 {
-    const char *argv[8] = {bin()};
+    const char *argv[8] = {jt_env("JIANFU_TEST_BIN")};
     char what[300] = "jianfu";
     size_t n = 1;
     for (; args[n - 1] && n < sizeof argv / sizeof argv[0] - 1; n++) {
@@ -319,12 +284,12 @@ static int group_setup(void **state)
     char corpus[600];
     memset(&G, 0, sizeof G);
     snprintf(G.dir, sizeof G.dir, "%s/show_%ld", jt_env("JIANFU_TEST_TMP"), (long)getpid());
-    make_dir(G.dir);
+    jt_mkdir(G.dir);
     snprintf(corpus, sizeof corpus, "%s/triage/data/corpus.tsv", jt_env("JIANFU_TEST_ROOT"));
     snprintf(G.model, sizeof G.model, "%s/model.bin", G.dir);
     snprintf(G.model_env, sizeof G.model_env, "JIANFU_MODEL_FILE=%s", G.model);
-    if (jf_run(false, &r, TRAIN_TIMEOUT_MS, "train", "--corpus", corpus, "--out", G.model,
-               NULL) != 0)
+    if (jt_jianfu(NULL, &r, NULL, TRAIN_TIMEOUT_MS, "train", "--corpus", corpus, "--out",
+                  G.model, NULL) != 0)
         fail_msg("jianfu train: exit %d: %s", r.status, jt_text_str(&r.err));
     jt_cmd_free(&r);
 

@@ -95,17 +95,6 @@ typedef struct {
 
 /* ---- helpers ------------------------------------------------------------------------- */
 
-static const char *bin(void)
-{
-    return jt_env("JIANFU_TEST_BIN");
-}
-
-static void make_dir(const char *path)
-{
-    if (mkdir(path, 0755) != 0 && errno != EEXIST)
-        fail_msg("mkdir %s: %s", path, strerror(errno));
-}
-
 static void write_file(const char *path, const char *text, size_t len)
 {
     FILE *f = fopen(path, "wb");
@@ -137,36 +126,11 @@ static long long file_size(const char *path)
     return stat(path, &st) == 0 ? (long long)st.st_size : -1;
 }
 
-/* `jianfu ARGS...` (NULL-terminated) with JIANFU_DATABASE_URL of db (NULL: none) and input
- * on stdin (NULL: none); returns the exit status, output in r (caller frees). */
-static int jf_run(const jt_db *db, jt_cmd *r, const char *input, int timeout_ms, ...)
-    __attribute__((sentinel));
-static int jf_run(const jt_db *db, jt_cmd *r, const char *input, int timeout_ms, ...)
-{
-    const char *argv[40];
-    size_t n = 0;
-    va_list ap;
-    argv[n++] = bin();
-    va_start(ap, timeout_ms);
-    for (const char *a = va_arg(ap, const char *); a; a = va_arg(ap, const char *)) {
-        if (n == sizeof argv / sizeof argv[0] - 1) {
-            va_end(ap);
-            fail_msg("too many arguments");
-        }
-        argv[n++] = a;
-    }
-    va_end(ap);
-    argv[n] = NULL;
-    const char *env[] = {db ? db->url_env : NULL, NULL};
-    jt_run(r, argv, env, input, timeout_ms);
-    return r->status;
-}
-
 /* The same, for a command that must succeed; its output is discarded. */
 #define JF_OK(db, ...)                                                                         \
     do {                                                                                       \
         jt_cmd r_;                                                                             \
-        if (jf_run((db), &r_, NULL, JT_CMD_TIMEOUT_MS, __VA_ARGS__, NULL) != 0) {              \
+        if (jt_jianfu((db), &r_, NULL, JT_CMD_TIMEOUT_MS, __VA_ARGS__, NULL) != 0) {           \
             print_error("stdout: %s\nstderr: %s\n", jt_text_str(&r_.out),                      \
                         jt_text_str(&r_.err));                                                 \
             jt_cmd_free(&r_);                                                                  \
@@ -288,8 +252,8 @@ static void expect_deadlines(const tri_test *t, const char *code, int ack, int a
         jt_cmd r;
         char days[16], sql[200];
         snprintf(days, sizeof days, "%d", want[i].days);
-        if (jf_run(NULL, &r, NULL, JT_CMD_TIMEOUT_MS, "due", "--from", received,
-                   "--working-days", days, NULL) != 0)
+        if (jt_jianfu(NULL, &r, NULL, JT_CMD_TIMEOUT_MS, "due", "--from", received,
+                      "--working-days", days, NULL) != 0)
             fail_msg("jianfu due --from %s --working-days %s: %s", received, days,
                      jt_text_str(&r.err));
         r.out.data[strcspn(r.out.data, "\n")] = '\0';
@@ -353,7 +317,8 @@ static char *classify_one(const char *model, const char *text)
     jt_cmd r;
     jt_text in = {0};
     jt_text_appendf(&in, "%s\n", text);
-    if (jf_run(NULL, &r, in.data, JT_CMD_TIMEOUT_MS, "classify", "--model", model, NULL) != 0)
+    if (jt_jianfu(NULL, &r, in.data, JT_CMD_TIMEOUT_MS, "classify", "--model", model, NULL) !=
+        0)
         fail_msg("jianfu classify --model %s: exit %d: %s", model, r.status,
                  jt_text_str(&r.err));
     jt_text_free(&in);
@@ -375,14 +340,14 @@ static int group_setup(void **state)
     (void)state;
     jt_cmd r;
     snprintf(G.dir, sizeof G.dir, "%s/triage_%ld", jt_env("JIANFU_TEST_TMP"), (long)getpid());
-    make_dir(G.dir);
+    jt_mkdir(G.dir);
     snprintf(G.corpus, sizeof G.corpus, "%s/triage/data/corpus.tsv",
              jt_env("JIANFU_TEST_ROOT"));
     snprintf(G.base_model, sizeof G.base_model, "%s/base.bin", G.dir);
     unlink(G.base_model);
     /* Trained once for every test; test_train checks what this did. */
-    G.train_status = jf_run(NULL, &r, NULL, TRAIN_TIMEOUT_MS, "train", "--corpus", G.corpus,
-                            "--out", G.base_model, NULL);
+    G.train_status = jt_jianfu(NULL, &r, NULL, TRAIN_TIMEOUT_MS, "train", "--corpus", G.corpus,
+                               "--out", G.base_model, NULL);
     G.train_out = r.out;
     G.train_err = r.err;
     return 0;
@@ -403,7 +368,7 @@ static int setup_common(void **state, const char *tag, bool with_db)
     *state = t;
     t->tag = tag;
     snprintf(t->dir, sizeof t->dir, "%s/%s", G.dir, tag);
-    make_dir(t->dir);
+    jt_mkdir(t->dir);
     snprintf(t->model, sizeof t->model, "%s/model.bin", t->dir);
     snprintf(t->model_env, sizeof t->model_env, "JIANFU_MODEL_FILE=%s", t->model);
     if (with_db) {
@@ -631,8 +596,8 @@ static void expect_correct_refused(const tri_test *t, const char *want, const ch
                                    const char *opt, const char *value)
 {
     jt_cmd r;
-    int st = jf_run(&t->db, &r, NULL, JT_CMD_TIMEOUT_MS, "correct", code, opt, value,
-                    "--reason", "测试", NULL);
+    int st = jt_jianfu(&t->db, &r, NULL, JT_CMD_TIMEOUT_MS, "correct", code, opt, value,
+                       "--reason", "测试", NULL);
     if (st != 2 || !jt_contains(jt_text_str(&r.err), want)) {
         char msg[800];
         snprintf(msg, sizeof msg, "correct %s %s %s: exit %d, stderr \"%s\"; want 2 and \"%s\"",
@@ -708,8 +673,8 @@ static void test_correct_train_reload(void **state)
 
     /* jianfu train learns the correction (only the re-categorisation is an example). */
     snprintf(new_model, sizeof new_model, "%s/retrained.bin", t->dir);
-    if (jf_run(&t->db, &r, NULL, TRAIN_TIMEOUT_MS, "train", "--corpus", G.corpus, "--out",
-               new_model, NULL) != 0)
+    if (jt_jianfu(&t->db, &r, NULL, TRAIN_TIMEOUT_MS, "train", "--corpus", G.corpus, "--out",
+                  new_model, NULL) != 0)
         fail_msg("jianfu train with the database: exit %d: %s", r.status, jt_text_str(&r.err));
     if (!jt_contains(jt_text_str(&r.out), " 1 corrections)"))
         fail_msg("train did not report 1 correction: %s", jt_text_str(&r.out));
@@ -783,7 +748,8 @@ static void test_classify_cli(void **state)
     need_base_model();
 
     const char *input = FORMS_PLAIN "\n" QUESTION "\n" APPS_TEXT "\n";
-    if (jf_run(NULL, &r, input, JT_CMD_TIMEOUT_MS, "classify", "--model", G.base_model, NULL))
+    if (jt_jianfu(NULL, &r, input, JT_CMD_TIMEOUT_MS, "classify", "--model", G.base_model,
+                  NULL))
         fail_msg("classify: exit %d: %s", r.status, jt_text_str(&r.err));
     check_classify_json(jt_text_str(&r.out), 3, objs);
     const char *want[] = {"forms", "other", "apps"};
@@ -798,8 +764,8 @@ static void test_classify_cli(void **state)
     snprintf(rules, sizeof rules, "%s/rules.tsv", t->dir);
     const char *rule_text = "# test rules\napps\t2\t打卡*积分\n";
     write_file(rules, rule_text, strlen(rule_text));
-    if (jf_run(NULL, &r, input, JT_CMD_TIMEOUT_MS, "classify", "--model", G.base_model,
-               "--rules", rules, NULL))
+    if (jt_jianfu(NULL, &r, input, JT_CMD_TIMEOUT_MS, "classify", "--model", G.base_model,
+                  "--rules", rules, NULL))
         fail_msg("classify --rules: exit %d: %s", r.status, jt_text_str(&r.err));
     {
         const char *p = jt_text_str(&r.out);
@@ -829,8 +795,8 @@ static void test_classify_cli(void **state)
                       "apps\t镇里要求每天在学习App上打卡签到，积分排名全县通报\n"
                       "other\t谢谢你们的回复\n";
     write_file(eval, tsv, strlen(tsv));
-    if (jf_run(NULL, &r, NULL, JT_CMD_TIMEOUT_MS, "classify", "--eval", eval, "--model",
-               G.base_model, NULL))
+    if (jt_jianfu(NULL, &r, NULL, JT_CMD_TIMEOUT_MS, "classify", "--eval", eval, "--model",
+                  G.base_model, NULL))
         fail_msg("classify --eval: exit %d: %s", r.status, jt_text_str(&r.err));
     const char *out = jt_text_str(&r.out);
     size_t n = 0, correct = 0, n2 = 0;
@@ -885,7 +851,8 @@ static void test_classify_cli(void **state)
     jt_cmd_free(&r);
 
     /* Cross-validation over the same file runs without a saved model. */
-    if (jf_run(NULL, &r, NULL, TRAIN_TIMEOUT_MS, "classify", "--eval", eval, "--cv", "2", NULL))
+    if (jt_jianfu(NULL, &r, NULL, TRAIN_TIMEOUT_MS, "classify", "--eval", eval, "--cv", "2",
+                  NULL))
         fail_msg("classify --eval --cv 2: exit %d: %s", r.status, jt_text_str(&r.err));
     assert_true(jt_contains(jt_text_str(&r.out), "2-fold cross-validation"));
     assert_true(jt_contains(jt_text_str(&r.out), "confusion matrix"));
@@ -913,13 +880,13 @@ static void test_calendar(void **state)
                          "workday 2031-10-11\n";
     write_file(good, notice, strlen(notice));
 
-    if (jf_run(&t->db, &r, NULL, JT_CMD_TIMEOUT_MS, "calendar", "show", "2031", NULL))
+    if (jt_jianfu(&t->db, &r, NULL, JT_CMD_TIMEOUT_MS, "calendar", "show", "2031", NULL))
         fail_msg("calendar show 2031 before import: exit %d: %s", r.status,
                  jt_text_str(&r.err));
     assert_true(jt_contains(jt_text_str(&r.out), "no notice loaded"));
     jt_cmd_free(&r);
 
-    if (jf_run(&t->db, &r, NULL, JT_CMD_TIMEOUT_MS, "calendar", "import", good, NULL))
+    if (jt_jianfu(&t->db, &r, NULL, JT_CMD_TIMEOUT_MS, "calendar", "import", good, NULL))
         fail_msg("calendar import: exit %d: %s", r.status, jt_text_str(&r.err));
     /* 261 weekdays, 11 of them holidays, 4 weekend days worked. */
     assert_true(jt_contains(jt_text_str(&r.out), "imported 2031"));
@@ -931,7 +898,7 @@ static void test_calendar(void **state)
         "2031-01-28 holiday", "2031-01-29 holiday", "2031-10-01 holiday", "2031-10-02 holiday",
         "2031-10-03 holiday", "2031-10-06 holiday", "2031-10-07 holiday", "2031-01-19 workday",
         "2031-02-01 workday", "2031-09-28 workday", "2031-10-11 workday"};
-    if (jf_run(&t->db, &r, NULL, JT_CMD_TIMEOUT_MS, "calendar", "show", "2031", NULL))
+    if (jt_jianfu(&t->db, &r, NULL, JT_CMD_TIMEOUT_MS, "calendar", "show", "2031", NULL))
         fail_msg("calendar show 2031: exit %d: %s", r.status, jt_text_str(&r.err));
     const char *out = jt_text_str(&r.out);
     assert_true(jt_contains(out, "测试数据：虚构的2031年节假日安排"));
@@ -952,12 +919,12 @@ static void test_calendar(void **state)
                              "holiday 2031-01-01\n"
                              "workday 2031-01-20\n";
     write_file(bad, bad_notice, strlen(bad_notice));
-    int st = jf_run(&t->db, &r, NULL, JT_CMD_TIMEOUT_MS, "calendar", "import", bad, NULL);
+    int st = jt_jianfu(&t->db, &r, NULL, JT_CMD_TIMEOUT_MS, "calendar", "import", bad, NULL);
     if (st != 2 || !jt_contains(jt_text_str(&r.err), "line 5"))
         fail_msg("malformed notice: exit %d, stderr \"%s\"; want 2 naming line 5", st,
                  jt_text_str(&r.err));
     jt_cmd_free(&r);
-    if (jf_run(&t->db, &r, NULL, JT_CMD_TIMEOUT_MS, "calendar", "show", "2031", NULL))
+    if (jt_jianfu(&t->db, &r, NULL, JT_CMD_TIMEOUT_MS, "calendar", "show", "2031", NULL))
         fail_msg("calendar show 2031: exit %d: %s", r.status, jt_text_str(&r.err));
     assert_true(jt_contains(jt_text_str(&r.out), "working days: 254"));
     assert_true(jt_contains(jt_text_str(&r.out), "测试数据：虚构的2031年节假日安排"));
@@ -983,7 +950,7 @@ static void test_calendar_doc_example(void **state)
     write_file(path, open + 4, (size_t)(close - (open + 4)));
     jt_text_free(&doc);
 
-    int st = jf_run(&t->db, &r, NULL, JT_CMD_TIMEOUT_MS, "calendar", "import", path, NULL);
+    int st = jt_jianfu(&t->db, &r, NULL, JT_CMD_TIMEOUT_MS, "calendar", "import", path, NULL);
     if (st != 0) {
         char msg[600];
         snprintf(msg, sizeof msg, "%s", jt_text_str(&r.err));
@@ -994,7 +961,7 @@ static void test_calendar_doc_example(void **state)
     }
     assert_true(jt_contains(jt_text_str(&r.out), "imported 2030"));
     jt_cmd_free(&r);
-    if (jf_run(&t->db, &r, NULL, JT_CMD_TIMEOUT_MS, "calendar", "show", "2030", NULL))
+    if (jt_jianfu(&t->db, &r, NULL, JT_CMD_TIMEOUT_MS, "calendar", "show", "2030", NULL))
         fail_msg("calendar show 2030: exit %d: %s", r.status, jt_text_str(&r.err));
     assert_true(jt_contains(jt_text_str(&r.out), "2030-01-01 holiday"));
     assert_true(jt_contains(jt_text_str(&r.out), "2030-02-04 holiday"));
