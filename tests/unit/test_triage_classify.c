@@ -825,15 +825,15 @@ static void corpus_path(char *buf, size_t sz)
  * precision of `other` (a complaint must not be discarded as noise).
  *
  * The issue's bar is accuracy >= 0.85 and `other` precision >= 0.90. On the corpus as
- * shipped (3 800 lines) this slice gives 0.849 and 0.915 (10-fold cross-validation over the
- * whole corpus: 0.847 and 0.920): precision meets the bar, accuracy is one message short,
- * so asserting the bar would fail every build. What is asserted is a regression floor a
- * little below today's figures, and the figures are printed. Raise FLOOR_* to the bar
- * once the corpus and model reach it. */
+ * shipped (5 076 lines, each labelled twice) this slice gives 0.831 and 0.929 (10-fold
+ * cross-validation over the whole corpus: 0.838 and 0.944). Precision meets the bar and is
+ * asserted at it; accuracy does not, so asserting its bar would fail every build. What is
+ * asserted for accuracy is a regression floor a little below today's figure, and both
+ * figures are printed. Raise FLOOR_ACCURACY to the bar once the model reaches it. */
 #define BAR_ACCURACY 0.85
 #define BAR_OTHER_PRECISION 0.90
-#define FLOOR_ACCURACY 0.83
-#define FLOOR_OTHER_PRECISION 0.88
+#define FLOOR_ACCURACY 0.82
+#define FLOOR_OTHER_PRECISION BAR_OTHER_PRECISION
 static void test_corpus_heldout(void **state)
 {
     char path[1024], msg[512];
