@@ -287,6 +287,14 @@ static void print_report(const jf_triage_report *r)
                (double)(b + 1) / JF_TRIAGE_CALIB_BINS, r->bin_n[b], r->bin_conf[b],
                (double)r->bin_correct[b] / (double)r->bin_n[b]);
     }
+    if (r->mixed) {
+        size_t single = r->n - r->mixed;
+        printf("\nmixed (noted `mixed: A+B`, label A): %zu examples, label right %.4f (%zu), "
+               "A or B predicted %.4f (%zu); the other %zu: accuracy %.4f\n",
+               r->mixed, (double)r->mixed_correct / (double)r->mixed, r->mixed_correct,
+               (double)r->mixed_either / (double)r->mixed, r->mixed_either, single,
+               single ? (double)(r->correct - r->mixed_correct) / (double)single : 0.0);
+    }
     size_t above = r->n - r->below;
     printf("\nthreshold %.2f: %zu of %zu (%.1f%%) to the triage queue; accuracy of the other "
            "%zu: %.4f\n",

@@ -1139,6 +1139,19 @@ void jf_triage_report_add(jf_triage_report *rep, jf_triage_category gold,
         rep->above_correct += ok;
 }
 
+void jf_triage_report_add_example(jf_triage_report *rep, const jf_triage_example *ex,
+                                  const jf_triage_result *res)
+{
+    if ((unsigned)ex->label >= NCAT)
+        return;
+    jf_triage_report_add(rep, ex->label, res);
+    if (!ex->has_also)
+        return;
+    rep->mixed++;
+    rep->mixed_correct += res->category == ex->label;
+    rep->mixed_either += res->category == ex->label || res->category == ex->also;
+}
+
 void jf_triage_report_finish(jf_triage_report *rep)
 {
     double f1sum = 0.0;
@@ -1176,7 +1189,7 @@ jf_err jf_triage_eval(const jf_triage_model *m, const jf_triage_rules *r,
         jf_err err = jf_triage_classify(m, r, t, strlen(t), threshold, &res);
         if (err)
             return err;
-        jf_triage_report_add(rep, ex[i].label, &res);
+        jf_triage_report_add_example(rep, &ex[i], &res);
     }
     jf_triage_report_finish(rep);
     return JF_ERR_OK;
@@ -1232,7 +1245,7 @@ jf_err jf_triage_cross_validate(const jf_triage_example *ex, size_t n, unsigned 
                 jf_triage_classify(m, o.rules, ex[i].text, strlen(ex[i].text), threshold, &res);
             if (err)
                 goto out;
-            jf_triage_report_add(rep, ex[i].label, &res);
+            jf_triage_report_add_example(rep, &ex[i], &res);
         }
         jf_triage_model_free(m);
         m = NULL;

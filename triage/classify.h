@@ -256,6 +256,9 @@ typedef struct {
     /* At the threshold: how many would go to triage, and accuracy of the rest. */
     double threshold;
     size_t below, above_correct;
+    /* Examples that name a second category (has_also, counted by _add_example only): how
+     * many, how many got their label, and how many got their label or the second one. */
+    size_t mixed, mixed_correct, mixed_either;
     double sum_ll, sum_conf[JF_TRIAGE_CALIB_BINS]; /* accumulators */
 } jf_triage_report;
 
@@ -265,6 +268,12 @@ void jf_triage_report_init(jf_triage_report *rep, double threshold);
 /* jf_triage_report_add - account for one classified example of true category gold. */
 void jf_triage_report_add(jf_triage_report *rep, jf_triage_category gold,
                           const jf_triage_result *res);
+
+/* jf_triage_report_add_example - jf_triage_report_add for ex->label; when ex names a second
+ * category, it is also counted among the mixed examples. jf_triage_eval and
+ * jf_triage_cross_validate add their examples this way. */
+void jf_triage_report_add_example(jf_triage_report *rep, const jf_triage_example *ex,
+                                  const jf_triage_result *res);
 
 /* jf_triage_report_finish - compute the ratios from the counts; call once after the last
  * add. Precision of a category never predicted, and recall of one with no examples, are
