@@ -1143,6 +1143,41 @@ void jt_twilio_post(const jt_server *s, const char *path, const jt_param *p, siz
     }
 }
 
+size_t jt_sms_params(jt_param p[7], const char *from, const char *to, const char *body,
+                     const char *sid)
+{
+    size_t n = 0;
+    p[n++] = (jt_param){"AccountSid", "AC0123456789abcdef0123456789abcdef"};
+    p[n++] = (jt_param){"ApiVersion", "2010-04-01"};
+    if (body)
+        p[n++] = (jt_param){"Body", body};
+    p[n++] = (jt_param){"From", from};
+    if (sid)
+        p[n++] = (jt_param){"MessageSid", sid};
+    p[n++] = (jt_param){"NumMedia", "0"};
+    p[n++] = (jt_param){"To", to};
+    return n;
+}
+
+void jt_post_sms(const jt_server *s, const char *from, const char *to, const char *body,
+                 char code[11], char sid[35])
+{
+    char fresh[35], reply[512];
+    jt_param p[7];
+    jt_http_resp resp;
+    jt_new_sid(fresh);
+    if (sid)
+        memcpy(sid, fresh, sizeof fresh);
+    size_t n = jt_sms_params(p, from, to, body, fresh);
+    jt_twilio_post(s, "/webhooks/twilio", p, n, NULL, &resp);
+    snprintf(reply, sizeof reply, "%s", jt_text_str(&resp.body));
+    long st = resp.status;
+    bool ok = st == 200 && jt_ticket_in(reply, code);
+    jt_http_resp_free(&resp);
+    if (!ok)
+        fail_msg("SMS \"%s\": HTTP %ld, want 200 with one ticket code: %s", body, st, reply);
+}
+
 bool jt_ticket_in(const char *text, char out[11])
 {
     int found = 0;

@@ -168,6 +168,28 @@ void jt_db_reconnect(jt_db *db);
 int jt_jianfu(const jt_db *db, jt_cmd *r, const char *input, int timeout_ms, ...)
     __attribute__((sentinel));
 
+/* JT_OUT(db, dst, ARGS...) - run `jianfu ARGS...` against db, which must succeed (else the
+ * test fails, printing both streams); its stdout goes to the jt_text dst (caller frees).
+ * JT_OK(db, ARGS...) - the same, with the output discarded. */
+#define JT_OUT(db, dst, ...)                                                                   \
+    do {                                                                                       \
+        jt_cmd r_;                                                                             \
+        if (jt_jianfu((db), &r_, NULL, JT_CMD_TIMEOUT_MS, __VA_ARGS__, NULL) != 0) {           \
+            print_error("stdout: %s\nstderr: %s\n", jt_text_str(&r_.out),                      \
+                        jt_text_str(&r_.err));                                                 \
+            jt_cmd_free(&r_);                                                                  \
+            fail_msg("jianfu " #__VA_ARGS__ " failed");                                        \
+        }                                                                                      \
+        jt_text_free(&r_.err);                                                                 \
+        (dst) = r_.out;                                                                        \
+    } while (0)
+#define JT_OK(db, ...)                                                                         \
+    do {                                                                                       \
+        jt_text out_;                                                                          \
+        JT_OUT((db), out_, __VA_ARGS__);                                                       \
+        jt_text_free(&out_);                                                                   \
+    } while (0)
+
 /* jt_mkdir - make directory path (mode 0755) unless it exists; fails the test otherwise. */
 void jt_mkdir(const char *path);
 
@@ -303,5 +325,16 @@ bool jt_ticket_in(const char *text, char out[11]);
 
 /* jt_new_sid - a fresh Twilio-shaped MessageSid ("SM" + 32 hex digits) from /dev/urandom. */
 void jt_new_sid(char out[35]);
+
+/* jt_sms_params - the form fields of an SMS as Twilio posts it, from `from` to `to`; body and
+ * sid may be NULL, and the field is then left out. p needs room for 7; returns the count. */
+size_t jt_sms_params(jt_param p[7], const char *from, const char *to, const char *body,
+                     const char *sid);
+
+/* jt_post_sms - POST body as a correctly signed Twilio SMS from `from` to `to` at s's
+ * /webhooks/twilio, with a fresh MessageSid (copied to sid unless it is NULL). Fails the test
+ * unless the answer is 200 with exactly one ticket code, which goes to code. */
+void jt_post_sms(const jt_server *s, const char *from, const char *to, const char *body,
+                 char code[11], char sid[35]);
 
 #endif

@@ -75,22 +75,6 @@ static void record(intake_ctx *c, const jt_http_resp *resp)
     jt_text_append(&c->transcript, "\n", 1);
 }
 
-/* The parameters of an SMS as Twilio posts them; n receives the count. */
-static size_t sms_params(jt_param *p, const char *from, const char *body, const char *sid)
-{
-    size_t n = 0;
-    p[n++] = (jt_param){"AccountSid", "AC0123456789abcdef0123456789abcdef"};
-    p[n++] = (jt_param){"ApiVersion", "2010-04-01"};
-    if (body)
-        p[n++] = (jt_param){"Body", body};
-    p[n++] = (jt_param){"From", from};
-    if (sid)
-        p[n++] = (jt_param){"MessageSid", sid};
-    p[n++] = (jt_param){"NumMedia", "0"};
-    p[n++] = (jt_param){"To", SHORT_CODE};
-    return n;
-}
-
 /* POST an SMS to /webhooks/twilio from CLIENT_IP, signed unless opts says otherwise. */
 static void post_sms(intake_ctx *c, const char *from, const char *body, const char *sid,
                      const jt_twilio_opts *opts, jt_http_resp *resp)
@@ -98,7 +82,7 @@ static void post_sms(intake_ctx *c, const char *from, const char *body, const ch
     jt_param p[8];
     jt_twilio_opts o = opts ? *opts : (jt_twilio_opts){NULL, NULL, NULL};
     o.source_ip = CLIENT_IP;
-    size_t n = sms_params(p, from, body, sid);
+    size_t n = jt_sms_params(p, from, SHORT_CODE, body, sid);
     jt_twilio_post(&c->srv, "/webhooks/twilio", p, n, &o, resp);
     record(c, resp);
 }
@@ -400,7 +384,7 @@ static void test_concurrent_deliveries(void **state)
     long long before = count(c, "SELECT count(*) FROM complaints");
 
     jt_new_sid(sid);
-    size_t n = sms_params(p, SENDER, BODY, sid);
+    size_t n = jt_sms_params(p, SENDER, SHORT_CODE, BODY, sid);
     jt_server_url(&c->srv, "/webhooks/twilio", url, sizeof url);
     jt_form_encode(p, n, &body);
     jt_twilio_sign(c->srv.token, url, p, n, sig);
@@ -489,14 +473,14 @@ static void test_rejects(void **state)
     jt_server_url(&c->srv, "/webhooks/twilio", url, sizeof url);
 
     /* Signed with another auth token. */
-    size_t n = sms_params(p, SENDER, BODY, sid);
+    size_t n = jt_sms_params(p, SENDER, SHORT_CODE, BODY, sid);
     jt_twilio_sign("not-the-auth-token", url, p, n, sig);
     post_sms(c, SENDER, BODY, sid, &(jt_twilio_opts){.signature = sig}, &resp);
     expect_http(&resp, 403, "SMS signed with the wrong token");
     jt_http_resp_free(&resp);
 
     /* Signed correctly, then the text changed on the way. */
-    n = sms_params(p, SENDER, "原文", sid);
+    n = jt_sms_params(p, SENDER, SHORT_CODE, "原文", sid);
     jt_twilio_sign(c->srv.token, url, p, n, sig);
     post_sms(c, SENDER, BODY, sid, &(jt_twilio_opts){.signature = sig}, &resp);
     expect_http(&resp, 403, "SMS whose text was changed after signing");
@@ -546,7 +530,7 @@ static void test_rejects(void **state)
     jt_text_free(&big);
 
     /* A kind of webhook the server does not have, even if correctly signed for it. */
-    n = sms_params(p, SENDER, BODY, sid);
+    n = jt_sms_params(p, SENDER, SHORT_CODE, BODY, sid);
     jt_twilio_post(&c->srv, "/webhooks/nope", p, n, &(jt_twilio_opts){.source_ip = CLIENT_IP},
                    &resp);
     record(c, &resp);

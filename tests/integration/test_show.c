@@ -84,58 +84,6 @@ static struct {
 
 /* ---- helpers ------------------------------------------------------------------------- */
 
-/* A command that must succeed; its output is discarded. */
-#define JF_OK(...)                                                                             \
-    do {                                                                                       \
-        jt_cmd r_;                                                                             \
-        if (jt_jianfu(&G.db, &r_, NULL, JT_CMD_TIMEOUT_MS, __VA_ARGS__, NULL) != 0) {          \
-            print_error("stdout: %s\nstderr: %s\n", jt_text_str(&r_.out),                      \
-                        jt_text_str(&r_.err));                                                 \
-            jt_cmd_free(&r_);                                                                  \
-            fail_msg("jianfu " #__VA_ARGS__ " failed");                                        \
-        }                                                                                      \
-        jt_cmd_free(&r_);                                                                      \
-    } while (0)
-
-/* A command that must succeed; its stdout in out (caller frees). */
-#define JF_OUT(out, ...)                                                                       \
-    do {                                                                                       \
-        jt_cmd r_;                                                                             \
-        if (jt_jianfu(&G.db, &r_, NULL, JT_CMD_TIMEOUT_MS, __VA_ARGS__, NULL) != 0) {          \
-            print_error("stdout: %s\nstderr: %s\n", jt_text_str(&r_.out),                      \
-                        jt_text_str(&r_.err));                                                 \
-            jt_cmd_free(&r_);                                                                  \
-            fail_msg("jianfu " #__VA_ARGS__ " failed");                                        \
-        }                                                                                      \
-        jt_text_free(&r_.err);                                                                 \
-        (out) = r_.out;                                                                        \
-    } while (0)
-
-/* POST body as a signed Twilio SMS from SENDER; the ticket it got goes to code and the
- * MessageSid it was sent with to sid. */
-static void post_sms(const char *body, char code[11], char sid[35])
-{
-    jt_param p[8];
-    size_t n = 0;
-    jt_http_resp resp;
-    jt_new_sid(sid);
-    p[n++] = (jt_param){"AccountSid", "AC0123456789abcdef0123456789abcdef"};
-    p[n++] = (jt_param){"ApiVersion", "2010-04-01"};
-    p[n++] = (jt_param){"Body", body};
-    p[n++] = (jt_param){"From", SENDER};
-    p[n++] = (jt_param){"MessageSid", sid};
-    p[n++] = (jt_param){"NumMedia", "0"};
-    p[n++] = (jt_param){"To", SHORT_CODE};
-    jt_twilio_post(&G.srv, "/webhooks/twilio", p, n, NULL, &resp);
-    char reply[512];
-    snprintf(reply, sizeof reply, "%s", jt_text_str(&resp.body));
-    long st = resp.status;
-    bool ok = st == 200 && jt_ticket_in(reply, code);
-    jt_http_resp_free(&resp);
-    if (!ok)
-        fail_msg("SMS \"%s\": HTTP %ld, want 200 with one ticket code: %s", body, st, reply);
-}
-
 static void serve(const char *tag, const char *const *env)
 {
     jt_server_opts o = {.env = env, .key_file = NULL, .token = NULL};
@@ -295,17 +243,17 @@ static int group_setup(void **state)
 
     jt_db_create(&G.db, jt_env("JIANFU_TEST_PGHOST"), "show");
     G.has_db = true;
-    JF_OK("migrate");
-    JF_OK("dept", "add", "--code", "jiaoyu", "--name", "县教育局", "--alias", "教体局");
-    JF_OK("dept", "add", "--code", "tongji", "--name", "县统计局");
-    JF_OK("category", "set", "forms", "--dept", "tongji");
+    JT_OK(&G.db, "migrate");
+    JT_OK(&G.db, "dept", "add", "--code", "jiaoyu", "--name", "县教育局", "--alias", "教体局");
+    JT_OK(&G.db, "dept", "add", "--code", "tongji", "--name", "县统计局");
+    JT_OK(&G.db, "category", "set", "forms", "--dept", "tongji");
 
     /* An empty queue first, before anything arrives. */
     jt_text out = {0};
-    JF_OUT(out, "triage");
+    JT_OUT(&G.db, out, "triage");
     expect_in(jt_text_str(&out), "the triage queue is empty", "triage on an empty queue");
     jt_text_free(&out);
-    JF_OUT(out, "triage", "--format", "json");
+    JT_OUT(&G.db, out, "triage", "--format", "json");
     json_t *j = parse_json(jt_text_str(&out), "triage --format json on an empty queue");
     assert_true(json_is_array(j));
     assert_int_equal(json_array_size(j), 0);
@@ -314,12 +262,12 @@ static int group_setup(void **state)
 
     const char *env1[] = {G.model_env, NULL};
     serve("show1", env1);
-    post_sms(NAMED_TEXT, G.named, G.sids[0]);
-    post_sms(QUESTION_TEXT, G.question, G.sids[1]);
+    jt_post_sms(&G.srv, SENDER, SHORT_CODE, NAMED_TEXT, G.named, G.sids[0]);
+    jt_post_sms(&G.srv, SENDER, SHORT_CODE, QUESTION_TEXT, G.question, G.sids[1]);
     stop();
     const char *env2[] = {G.model_env, "JIANFU_TRIAGE_THRESHOLD=0.999999", NULL};
     serve("show2", env2);
-    post_sms(LONG_FORMS_TEXT, G.long_forms, G.sids[2]);
+    jt_post_sms(&G.srv, SENDER, SHORT_CODE, LONG_FORMS_TEXT, G.long_forms, G.sids[2]);
     stop();
 
     /* What the model made of them; the tests below rely on it. */
@@ -364,7 +312,7 @@ static void test_show_named(void **state)
     char lower[11];
     jt_text out = {0};
     lower_case(G.named, lower);
-    JF_OUT(out, "show", lower);
+    JT_OUT(&G.db, out, "show", lower);
     const char *o = jt_text_str(&out);
     expect_shown_as_stored(o, G.named);
     expect_in(o, "status          assigned\n", "show");
@@ -386,7 +334,7 @@ static void test_show_triage_reasons(void **state)
 {
     (void)state;
     jt_text out = {0};
-    JF_OUT(out, "show", G.question);
+    JT_OUT(&G.db, out, "show", G.question);
     const char *o = jt_text_str(&out);
     expect_shown_as_stored(o, G.question);
     expect_in(o, "status          triage\n", "show");
@@ -398,7 +346,7 @@ static void test_show_triage_reasons(void **state)
     expect_in(o, "\n    " QUESTION_TEXT "\n", "show");
     jt_text_free(&out);
 
-    JF_OUT(out, "show", G.long_forms);
+    JT_OUT(&G.db, out, "show", G.long_forms);
     o = jt_text_str(&out);
     expect_shown_as_stored(o, G.long_forms);
     expect_in(o, "department      triage queue\n", "show");
@@ -428,7 +376,7 @@ static void expect_route(const char *code, const char *want)
 {
     jt_text out = {0};
     char line[400];
-    JF_OUT(out, "show", code);
+    JT_OUT(&G.db, out, "show", code);
     snprintf(line, sizeof line, "\nroute           %s\n", want);
     expect_in(jt_text_str(&out), line, "show");
     jt_text_free(&out);
@@ -488,7 +436,7 @@ static void test_show_json(void **state)
 {
     (void)state;
     jt_text out = {0};
-    JF_OUT(out, "show", G.named, "--format", "json");
+    JT_OUT(&G.db, out, "show", G.named, "--format", "json");
     expect_anonymous(jt_text_str(&out), "show --format json");
     json_t *j = parse_json(jt_text_str(&out), "show --format json");
     assert_true(json_is_object(j));
@@ -536,7 +484,7 @@ static void test_show_json(void **state)
     jt_text_free(&out);
 
     /* A complaint in triage has no department: null, not absent. */
-    JF_OUT(out, "show", G.question, "--format", "json");
+    JT_OUT(&G.db, out, "show", G.question, "--format", "json");
     j = parse_json(jt_text_str(&out), "show --format json");
     assert_true(json_is_null(json_object_get(j, "department")));
     assert_true(json_is_null(json_object_get(j, "department_name")));
@@ -549,7 +497,7 @@ static void test_triage_queue(void **state)
 {
     (void)state;
     jt_text out = {0};
-    JF_OUT(out, "triage");
+    JT_OUT(&G.db, out, "triage");
     const char *o = jt_text_str(&out);
     expect_anonymous(o, "triage");
     expect_in(o, "2 complaints awaiting triage, oldest first\n", "triage");
@@ -572,14 +520,14 @@ static void test_triage_queue(void **state)
     assert_false(jt_contains(o, LONG_FORMS_TEXT));
     jt_text_free(&out);
 
-    JF_OUT(out, "triage", "--limit", "1");
+    JT_OUT(&G.db, out, "triage", "--limit", "1");
     o = jt_text_str(&out);
     expect_in(o, "2 complaints awaiting triage, the 1 oldest shown\n", "triage --limit 1");
     assert_true(jt_contains(o, G.question));
     assert_false(jt_contains(o, G.long_forms));
     jt_text_free(&out);
 
-    JF_OUT(out, "triage", "--format", "json");
+    JT_OUT(&G.db, out, "triage", "--format", "json");
     expect_anonymous(jt_text_str(&out), "triage --format json");
     json_t *j = parse_json(jt_text_str(&out), "triage --format json");
     assert_true(json_is_array(j));
@@ -608,7 +556,7 @@ static void test_triage_queue(void **state)
     json_decref(j);
     jt_text_free(&out);
 
-    JF_OUT(out, "triage", "--format", "csv");
+    JT_OUT(&G.db, out, "triage", "--format", "csv");
     o = jt_text_str(&out);
     expect_anonymous(o, "triage --format csv");
     const char *header =
@@ -633,11 +581,11 @@ static void test_after_correction(void **state)
     jt_text out = {0};
     char lower[11], line[100];
     lower_case(G.question, lower);
-    JF_OUT(out, "correct", lower, "--dept", "tongji", "--reason", "测试：转统计局");
+    JT_OUT(&G.db, out, "correct", lower, "--dept", "tongji", "--reason", "测试：转统计局");
     snprintf(line, sizeof line, "corrected %s, department tongji;", G.question);
     expect_in(jt_text_str(&out), line, "correct in lower case");
     jt_text_free(&out);
-    JF_OUT(out, "show", G.question);
+    JT_OUT(&G.db, out, "show", G.question);
     const char *o = jt_text_str(&out);
     expect_shown_as_stored(o, G.question);
     expect_in(o, "status          assigned\n", "show after correct");
@@ -650,7 +598,7 @@ static void test_after_correction(void **state)
         fail_msg("the timeline does not show the receipt, then the correction:\n%s", o);
     jt_text_free(&out);
 
-    JF_OUT(out, "triage");
+    JT_OUT(&G.db, out, "triage");
     o = jt_text_str(&out);
     expect_in(o, "1 complaint awaiting triage, oldest first\n", "triage after correct");
     assert_false(jt_contains(o, G.question));

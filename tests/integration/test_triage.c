@@ -126,19 +126,6 @@ static long long file_size(const char *path)
     return stat(path, &st) == 0 ? (long long)st.st_size : -1;
 }
 
-/* The same, for a command that must succeed; its output is discarded. */
-#define JF_OK(db, ...)                                                                         \
-    do {                                                                                       \
-        jt_cmd r_;                                                                             \
-        if (jt_jianfu((db), &r_, NULL, JT_CMD_TIMEOUT_MS, __VA_ARGS__, NULL) != 0) {           \
-            print_error("stdout: %s\nstderr: %s\n", jt_text_str(&r_.out),                      \
-                        jt_text_str(&r_.err));                                                 \
-            jt_cmd_free(&r_);                                                                  \
-            fail_msg("jianfu " #__VA_ARGS__ " failed");                                        \
-        }                                                                                      \
-        jt_cmd_free(&r_);                                                                      \
-    } while (0)
-
 static void need_base_model(void)
 {
     if (G.train_status != 0 || file_size(G.base_model) <= 0)
@@ -164,38 +151,6 @@ static void stop(tri_test *t, int i)
         jt_text_free(&log);
         fail_msg("jianfu serve exited %d after SIGTERM, want 0", st);
     }
-}
-
-/* POST body as a signed Twilio SMS to s; the ticket it was given goes to code. */
-static void post_sms(const jt_server *s, const char *body, char code[11])
-{
-    char sid[35];
-    jt_param p[8];
-    size_t n = 0;
-    jt_http_resp resp;
-    jt_new_sid(sid);
-    p[n++] = (jt_param){"AccountSid", "AC0123456789abcdef0123456789abcdef"};
-    p[n++] = (jt_param){"ApiVersion", "2010-04-01"};
-    p[n++] = (jt_param){"Body", body};
-    p[n++] = (jt_param){"From", SENDER};
-    p[n++] = (jt_param){"MessageSid", sid};
-    p[n++] = (jt_param){"NumMedia", "0"};
-    p[n++] = (jt_param){"To", SHORT_CODE};
-    jt_twilio_post(s, "/webhooks/twilio", p, n, NULL, &resp);
-    if (resp.status != 200) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "%s", jt_text_str(&resp.body));
-        long st = resp.status;
-        jt_http_resp_free(&resp);
-        fail_msg("SMS \"%s\": HTTP %ld, want 200: %s", body, st, msg);
-    }
-    if (!jt_ticket_in(jt_text_str(&resp.body), code)) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "%s", jt_text_str(&resp.body));
-        jt_http_resp_free(&resp);
-        fail_msg("no single ticket code in the reply %s", msg);
-    }
-    jt_http_resp_free(&resp);
 }
 
 /* expr (SQL over complaints c and its department d) for complaint code; caller frees;
@@ -376,7 +331,7 @@ static int setup_common(void **state, const char *tag, bool with_db)
         snprintf(name, sizeof name, "tri_%s", tag);
         jt_db_create(&t->db, jt_env("JIANFU_TEST_PGHOST"), name);
         t->has_db = true;
-        JF_OK(&t->db, "migrate");
+        JT_OK(&t->db, "migrate");
     }
     return 0;
 }
@@ -416,11 +371,11 @@ SETUP(caldoc, true)
  * days, meetings to jiaoyu in 3/7/21. */
 static void seed_routing(const tri_test *t)
 {
-    JF_OK(&t->db, "dept", "add", "--code", "jiaoyu", "--name", "市教育局", "--alias", "教育局",
+    JT_OK(&t->db, "dept", "add", "--code", "jiaoyu", "--name", "市教育局", "--alias", "教育局",
           "--alias", "教体局");
-    JF_OK(&t->db, "dept", "add", "--code", "tongji", "--name", "市统计局", "--alias", "统计局");
-    JF_OK(&t->db, "category", "set", "forms", "--dept", "tongji", "--sla", "1,3,10");
-    JF_OK(&t->db, "category", "set", "meetings", "--dept", "jiaoyu", "--sla", "3,7,21");
+    JT_OK(&t->db, "dept", "add", "--code", "tongji", "--name", "市统计局", "--alias", "统计局");
+    JT_OK(&t->db, "category", "set", "forms", "--dept", "tongji", "--sla", "1,3,10");
+    JT_OK(&t->db, "category", "set", "meetings", "--dept", "jiaoyu", "--sla", "3,7,21");
 }
 
 /* ---- tests --------------------------------------------------------------------------- */
@@ -470,7 +425,7 @@ static void test_route_at_intake(void **state)
     serve(t, 0, "tri_route", env);
 
     /* A named department beats the category's default. */
-    post_sms(&t->srv[0], FORMS_NAMED, named);
+    jt_post_sms(&t->srv[0], SENDER, SHORT_CODE, FORMS_NAMED, named, NULL);
     expect_field(t, named, "c.status", "assigned");
     expect_field(t, named, "c.category", "forms");
     expect_field(t, named, "d.code", "jiaoyu");
@@ -483,7 +438,7 @@ static void test_route_at_intake(void **state)
     expect_deadlines(t, named, 1, 3, 10);
 
     /* No department named: the category's default. */
-    post_sms(&t->srv[0], FORMS_PLAIN, plain);
+    jt_post_sms(&t->srv[0], SENDER, SHORT_CODE, FORMS_PLAIN, plain, NULL);
     expect_field(t, plain, "c.status", "assigned");
     expect_field(t, plain, "c.category", "forms");
     expect_field(t, plain, "d.code", "tongji");
@@ -493,7 +448,7 @@ static void test_route_at_intake(void **state)
     expect_deadlines(t, plain, 1, 3, 10);
 
     /* Not a burden complaint: the coordinators decide. */
-    post_sms(&t->srv[0], QUESTION, question);
+    jt_post_sms(&t->srv[0], SENDER, SHORT_CODE, QUESTION, question, NULL);
     expect_field(t, question, "c.status", "triage");
     expect_field(t, question, "c.category", "other");
     expect_field(t, question, "c.department_id", NULL);
@@ -502,7 +457,7 @@ static void test_route_at_intake(void **state)
     expect_true(t, question, "c.confidence BETWEEN 0 AND 1");
 
     /* An urgency word halves meetings' 3/7/21 working days, rounding up. */
-    post_sms(&t->srv[0], MEETINGS_URGENT, urgent);
+    jt_post_sms(&t->srv[0], SENDER, SHORT_CODE, MEETINGS_URGENT, urgent, NULL);
     expect_field(t, urgent, "c.category", "meetings");
     expect_field(t, urgent, "c.status", "assigned");
     expect_field(t, urgent, "d.code", "jiaoyu");
@@ -533,11 +488,11 @@ static void test_route_at_intake(void **state)
     /* Nothing changed, so nothing was reloaded ... */
     assert_int_equal(count_in_file(t->srv[0].stderr_path, "triage.reloaded"), 0);
     /* ... until a department is added, which the server sees without a restart. */
-    JF_OK(&t->db, "dept", "add", "--code", "renshe", "--name", "市人力资源和社会保障局",
+    JT_OK(&t->db, "dept", "add", "--code", "renshe", "--name", "市人力资源和社会保障局",
           "--alias", "人社局");
     wait_log(t, 0, "triage.reloaded", 1, RELOAD_TIMEOUT_MS);
     assert_true(count_in_file(t->srv[0].stderr_path, "departments=3") >= 1);
-    post_sms(&t->srv[0], FORMS_RENSHE, renshe);
+    jt_post_sms(&t->srv[0], SENDER, SHORT_CODE, FORMS_RENSHE, renshe, NULL);
     expect_field(t, renshe, "c.category", "forms");
     expect_field(t, renshe, "d.code", "renshe");
     expect_field(t, renshe, "c.route_reason->>'by'", "named");
@@ -556,7 +511,7 @@ static void test_threshold(void **state)
     /* With the default threshold the text is routed ... */
     const char *env1[] = {t->model_env, NULL};
     serve(t, 0, "tri_thresh1", env1);
-    post_sms(&t->srv[0], FORMS_PLAIN, before);
+    jt_post_sms(&t->srv[0], SENDER, SHORT_CODE, FORMS_PLAIN, before, NULL);
     expect_field(t, before, "c.status", "assigned");
     expect_field(t, before, "d.code", "tongji");
     stop(t, 0);
@@ -564,7 +519,7 @@ static void test_threshold(void **state)
     /* ... and after a restart demanding more confidence than the model has, it waits. */
     const char *env2[] = {t->model_env, "JIANFU_TRIAGE_THRESHOLD=0.999999", NULL};
     serve(t, 1, "tri_thresh2", env2);
-    post_sms(&t->srv[1], FORMS_PLAIN, after);
+    jt_post_sms(&t->srv[1], SENDER, SHORT_CODE, FORMS_PLAIN, after, NULL);
     expect_true(t, after, "c.confidence < 0.999999");
     expect_field(t, after, "c.status", "triage");
     expect_field(t, after, "c.department_id", NULL);
@@ -580,7 +535,7 @@ static void test_no_model(void **state)
     tri_test *t = *state;
     char code[11];
     serve(t, 0, "tri_nomodel", NULL);
-    post_sms(&t->srv[0], FORMS_PLAIN, code);
+    jt_post_sms(&t->srv[0], SENDER, SHORT_CODE, FORMS_PLAIN, code, NULL);
     expect_field(t, code, "c.status", "triage");
     expect_field(t, code, "c.category", NULL);
     expect_field(t, code, "c.confidence", NULL);
@@ -620,10 +575,10 @@ static void test_correct_train_reload(void **state)
     const char *env[] = {t->model_env, "JIANFU_TRIAGE_RELOAD=1", NULL};
     serve(t, 0, "tri_learn", env);
 
-    post_sms(&t->srv[0], QUESTION, question);
+    jt_post_sms(&t->srv[0], SENDER, SHORT_CODE, QUESTION, question, NULL);
     expect_field(t, question, "c.category", "other");
     expect_field(t, question, "c.status", "triage");
-    post_sms(&t->srv[0], QUESTION2, question2);
+    jt_post_sms(&t->srv[0], SENDER, SHORT_CODE, QUESTION2, question2, NULL);
     expect_field(t, question2, "c.status", "triage");
 
     /* Refusals change nothing. */
@@ -638,7 +593,7 @@ static void test_correct_train_reload(void **state)
     expect_field(t, question, "c.category", "other");
 
     /* Re-categorise: complaint, corrections row, timeline. */
-    JF_OK(&t->db, "correct", question, "--category", "apps", "--reason",
+    JT_OK(&t->db, "correct", question, "--category", "apps", "--reason",
           "测试：问社保卡的群众咨询，按apps标注以验证学习");
     expect_field(t, question, "c.category", "apps");
     expect_field(t, question, "c.status", "triage"); /* a category alone routes nowhere */
@@ -658,7 +613,7 @@ static void test_correct_train_reload(void **state)
                    question, NULL));
 
     /* Re-route a complaint waiting in triage: it becomes assigned. */
-    JF_OK(&t->db, "correct", question2, "--dept", "tongji", "--reason", "测试：转统计局");
+    JT_OK(&t->db, "correct", question2, "--dept", "tongji", "--reason", "测试：转统计局");
     expect_field(t, question2, "c.status", "assigned");
     expect_field(t, question2, "d.code", "tongji");
     expect_field(t, question2, "c.route_reason->>'by'", "correction");
@@ -692,7 +647,7 @@ static void test_correct_train_reload(void **state)
     install_file(new_model, t->model);
     wait_log(t, 0, "triage.reloaded", 1, RELOAD_TIMEOUT_MS);
     assert_true(count_in_file(t->srv[0].stderr_path, "model=loaded") >= 2);
-    post_sms(&t->srv[0], QUESTION, again);
+    jt_post_sms(&t->srv[0], SENDER, SHORT_CODE, QUESTION, again, NULL);
     expect_field(t, again, "c.category", "apps");
     stop(t, 0);
 }
