@@ -1,6 +1,5 @@
 /* commands.c - the subcommands of the jianfu binary other than serve, calendar, classify,
  * train, show and triage; and the helpers they share with those (cmd_util.h). */
-#include <ctype.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -123,14 +122,8 @@ void jf_cmd_csv_field(const char *s, bool last)
 
 int jf_cmd_ticket_arg_or_report(const char *cmd, const char *in, char out[JF_TICKET_LEN + 1])
 {
-    size_t n = strnlen(in, JF_TICKET_LEN + 1);
-    if (n == JF_TICKET_LEN) {
-        for (size_t i = 0; i < n; i++)
-            out[i] = (char)toupper((unsigned char)in[i]);
-        out[n] = '\0';
-        if (jf_triage_ticket_valid(out))
-            return JF_EXIT_OK;
-    }
+    if (jf_triage_ticket_parse(in, out))
+        return JF_EXIT_OK;
     /* Said as "no complaint with" because that is what it comes to for the coordinator,
      * whether the code was mistyped into the wrong shape or into another valid code. */
     fprintf(stderr,

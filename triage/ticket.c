@@ -1,6 +1,7 @@
 /* ticket.c - random public ticket codes for complaints. */
 #include "triage/ticket.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -66,4 +67,38 @@ bool jf_triage_ticket_valid(const char *s)
             return false;
     }
     return s[JF_TICKET_LEN] == '\0';
+}
+
+/* Typed codes with more surrounding blanks than this are not worth reading further. */
+#define PARSE_MAX_BLANKS 16
+
+static bool blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+bool jf_triage_ticket_parse(const char *in, char out[JF_TICKET_LEN + 1])
+{
+    out[0] = '\0';
+    if (!in)
+        return false;
+    size_t lead = 0;
+    while (lead < PARSE_MAX_BLANKS && blank(in[lead]))
+        lead++;
+    const char *s = in + lead;
+    char code[JF_TICKET_LEN + 1];
+    size_t n = 0;
+    for (; n < JF_TICKET_LEN && s[n] && !blank(s[n]); n++)
+        code[n] = (char)toupper((unsigned char)s[n]);
+    code[n] = '\0';
+    /* After the code, only blanks may follow before the end. */
+    size_t t = 0;
+    while (t < PARSE_MAX_BLANKS && blank(s[n + t]))
+        t++;
+    if (s[n + t] != '\0')
+        return false;
+    if (!jf_triage_ticket_valid(code))
+        return false;
+    memcpy(out, code, sizeof code);
+    return true;
 }

@@ -23,8 +23,15 @@
 jf_err jf_triage_ticket_new(char out[JF_TICKET_LEN + 1]) JF_WUR;
 
 /* jf_triage_ticket_valid - whether s is a well-formed code: exactly JF_TICKET_LEN symbols
- * of the alphabet, upper case as issued (a caller accepting a code typed by a reporter
- * upper-cases it first). False for NULL. Reads at most JF_TICKET_LEN + 1 bytes of s. */
+ * of the alphabet, upper case as issued (a code a person typed goes through
+ * jf_triage_ticket_parse). False for NULL. Reads at most JF_TICKET_LEN + 1 bytes of s. */
 bool jf_triage_ticket_valid(const char *s);
+
+/* jf_triage_ticket_parse - a code as a person typed it (a coordinator at the command line
+ * or in the web inbox, a reporter quoting it back): surrounding spaces and tabs are
+ * dropped and letters upper-cased. True, with the code as issued in out, when what
+ * remains is a well-formed code; false otherwise, and then out is the empty string.
+ * Reads in only up to its terminator or a bounded length; NULL gives false. */
+bool jf_triage_ticket_parse(const char *in, char out[JF_TICKET_LEN + 1]);
 
 #endif

@@ -64,6 +64,44 @@ static void test_valid(void **state)
     assert_false(jf_triage_ticket_valid("23456789A\n"));
 }
 
+/* Codes as people type them: any case, blanks around; nothing else is forgiven. */
+static void test_parse(void **state)
+{
+    char out[JF_TICKET_LEN + 1];
+    (void)state;
+
+    assert_true(jf_triage_ticket_parse("23456789AB", out));
+    assert_string_equal(out, "23456789AB");
+    assert_true(jf_triage_ticket_parse("hjkmnpqrst", out));
+    assert_string_equal(out, "HJKMNPQRST");
+    assert_true(jf_triage_ticket_parse("  zZzZzZzZzZ\t ", out));
+    assert_string_equal(out, "ZZZZZZZZZZ");
+
+    static const char *const bad[] = {
+        "",
+        "   ",
+        "23456789a",
+        "23456789abc",
+        "2345 6789AB",
+        "23456789A0",
+        "23456789Ao",
+        "23456789ai",
+        "23456789AL",
+        "23456789AB\n",
+        "23456789AB.",
+        "#23456789AB",
+        "23456789AB x",
+        "23456789\xc3\xa9",
+        "                  23456789AB", /* more leading blanks than are read */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memcpy(out, "XXXXXXXXXX", JF_TICKET_LEN + 1);
+        assert_false(jf_triage_ticket_parse(bad[i], out));
+        assert_string_equal(out, "");
+    }
+    assert_false(jf_triage_ticket_parse(NULL, out));
+}
+
 /* A short string is rejected at its NUL, without reading past it: the buffer below ends
  * exactly there, so ASan would report any read beyond. */
 static void test_valid_reads_no_further(void **state)
@@ -126,6 +164,7 @@ int main(void)
         cmocka_unit_test(test_alphabet),
         cmocka_unit_test(test_new_is_well_formed),
         cmocka_unit_test(test_valid),
+        cmocka_unit_test(test_parse),
         cmocka_unit_test(test_valid_reads_no_further),
         cmocka_unit_test(test_distinct_and_uniform),
     };
