@@ -22,7 +22,6 @@
 #define MAX_DEPTS 4096
 #define MAX_NAMES 16384
 #define MAX_WORDS 1024
-#define NORM_MAX 1024
 
 typedef struct {
     int64_t id;
@@ -92,16 +91,21 @@ typedef struct {
     bool overflow;
 } names_ctx;
 
-static char *normalised(const char *s)
+/* The normal form for names (digits kept) of len bytes of s, in a fresh NUL-terminated
+ * buffer: never longer than s. NULL when out of memory, or when s normalises to nothing
+ * (names that are only punctuation, and texts that hold no word). */
+static char *normalised(const char *s, size_t len, size_t *outlen)
 {
-    size_t len = strlen(s), outlen = 0;
+    size_t n = 0;
     char *out = malloc(len + 1);
     if (!out)
         return NULL;
-    if (jf_triage_normalize(s, len, out, len + 1, &outlen) || outlen == 0) {
+    if (jf_triage_normalize_names(s, len, out, len + 1, &n) || n == 0) {
         free(out);
         return NULL;
     }
+    if (outlen)
+        *outlen = n;
     return out;
 }
 
@@ -118,9 +122,16 @@ static int add_name(int64_t id, const char *code, const char *text, void *arg)
         snprintf(c->depts[c->ndepts].code, sizeof c->depts[c->ndepts].code, "%s", code);
         c->ndepts++;
     }
-    char *t = normalised(text);
+    size_t tlen = 0;
+    char *t = normalised(text, strlen(text), &tlen);
     if (!t)
         return 0; /* a name of nothing but punctuation names nothing */
+    if (tlen > JF_ROUTE_MAX_PATTERN_LEN) {
+        jf_log_warn("triage.name_too_long", "department=%s bytes=%zu limit=%d", code, tlen,
+                    JF_ROUTE_MAX_PATTERN_LEN);
+        free(t);
+        return 0;
+    }
     n->texts[n->n] = t;
     n->pats[n->n].text = t;
     n->pats[n->n].department = id;
@@ -135,9 +146,16 @@ static int add_word(const char *word, void *arg)
         n->overflow = true;
         return 1;
     }
-    char *t = normalised(word);
+    size_t tlen = 0;
+    char *t = normalised(word, strlen(word), &tlen);
     if (!t)
         return 0;
+    if (tlen > JF_ROUTE_MAX_PATTERN_LEN) {
+        jf_log_warn("triage.urgency_word_too_long", "bytes=%zu limit=%d", tlen,
+                    JF_ROUTE_MAX_PATTERN_LEN);
+        free(t);
+        return 0;
+    }
     n->texts[n->n] = t;
     n->pats[n->n].text = t;
     n->pats[n->n].department = 1;
@@ -160,6 +178,45 @@ static int add_category(const char *code, int ack, int answer, int resolve, int6
     return 0;
 }
 
+static const char *dept_code(const jf_triage_ctx *c, int64_t id);
+
+static int cmp_pattern(const void *a, const void *b)
+{
+    const jf_triage_route_pattern *x = a, *y = b;
+    int d = strcmp(x->text, y->text);
+    return d ? d : (x->department > y->department) - (x->department < y->department);
+}
+
+/* Names and aliases are unique as typed, but two of them can normalise to the same text
+ * (JYJ and jyj; a traditional and a simplified spelling). The same text for one
+ * department is kept once. The same text for two departments names neither: it is left
+ * out, with a warning naming the departments, so that routing by every other name goes on
+ * working. Sorts n->pats; returns how many patterns remain at its front. */
+static size_t drop_ambiguous(names_ctx *n, const jf_triage_ctx *c)
+{
+    size_t kept = 0;
+    qsort(n->pats, n->n, sizeof *n->pats, cmp_pattern);
+    for (size_t i = 0; i < n->n;) {
+        size_t j = i + 1;
+        bool clash = false;
+        for (; j < n->n && strcmp(n->pats[j].text, n->pats[i].text) == 0; j++)
+            clash = clash || n->pats[j].department != n->pats[i].department;
+        if (clash) {
+            const char *a = dept_code(c, n->pats[i].department);
+            const char *b = dept_code(c, n->pats[j - 1].department);
+            jf_log_warn("triage.ambiguous_name",
+                        "name=\"%s\" departments=%s,%s note=\"two departments share this "
+                        "name or alias once normalised; neither is routed by it until one "
+                        "is renamed\"",
+                        n->pats[i].text, a ? a : "?", b ? b : "?");
+        } else {
+            n->pats[kept++] = n->pats[i];
+        }
+        i = j;
+    }
+    return kept;
+}
+
 static void names_free(names_ctx *n)
 {
     for (size_t i = 0; i < n->n; i++)
@@ -169,12 +226,14 @@ static void names_free(names_ctx *n)
     memset(n, 0, sizeof *n);
 }
 
-/* Routing data from the database. Duplicate aliases across departments would make the
- * router refuse to build; the schema's unique alias index prevents them. */
+/* Routing data from the database. Names that clash once normalised are left out (see
+ * drop_ambiguous), so the router always builds. */
 static jf_err load_db(jf_triage_ctx *c, PGconn *conn, char *errbuf, size_t errsz)
 {
     names_ctx n = {0};
     jf_err err = JF_ERR_NOMEM;
+    if (errsz)
+        errbuf[0] = '\0';
     c->depts = calloc(MAX_DEPTS, sizeof *c->depts);
     n.pats = calloc(MAX_NAMES, sizeof *n.pats);
     n.texts = calloc(MAX_NAMES, sizeof *n.texts);
@@ -182,10 +241,15 @@ static jf_err load_db(jf_triage_ctx *c, PGconn *conn, char *errbuf, size_t errsz
     if (!c->depts || !n.pats || !n.texts)
         goto out;
     err = jf_store_dept_names(conn, add_name, &n, errbuf, errsz);
-    if (!err && n.n)
-        err = jf_triage_router_build(n.pats, n.n, &c->router);
-    if (err)
+    size_t kept = err ? 0 : drop_ambiguous(&n, c);
+    if (kept)
+        err = jf_triage_router_build(n.pats, kept, &c->router);
+    if (err) {
+        if (!errbuf[0])
+            snprintf(errbuf, errsz, "cannot build routing from department names: %s",
+                     jf_errname(err));
         goto out;
+    }
     if (n.overflow)
         jf_log_warn("triage.too_many_names", "kept=%zu", n.n);
     names_free(&n);
@@ -197,8 +261,11 @@ static jf_err load_db(jf_triage_ctx *c, PGconn *conn, char *errbuf, size_t errsz
         goto out;
     }
     err = jf_store_urgency_words(conn, add_word, &n, errbuf, errsz);
-    if (!err && n.n)
-        err = jf_triage_router_build(n.pats, n.n, &c->urgency);
+    kept = err ? 0 : drop_ambiguous(&n, c); /* all words name "urgent": duplicates only */
+    if (kept)
+        err = jf_triage_router_build(n.pats, kept, &c->urgency);
+    if (err && !errbuf[0])
+        snprintf(errbuf, errsz, "cannot build the urgency words: %s", jf_errname(err));
     if (!err)
         err = jf_store_categories(conn, add_category, c, errbuf, errsz);
 out:
@@ -302,6 +369,7 @@ static void *refresher(void *arg)
              * refused by its checks and tried again next round. */
             jf_log_warn("triage.reload_failed", "error=\"%s\"", msg);
             memset(&h->model_mtime, 0, sizeof h->model_mtime);
+            h->fingerprint[0] = '\0'; /* and the routing data, whatever failed */
             continue;
         }
         swap_in(h, c);
@@ -388,8 +456,8 @@ jf_err jf_gateway_triage_decide(const jf_triage_ctx *c, const jf_config *cfg, co
                                 size_t len, jf_triage_decision *d)
 {
     jf_err err = JF_ERR_OK;
-    char norm[NORM_MAX + 1];
     size_t nlen = 0;
+    char *norm = NULL;
     json_t *why = json_object();
 
     memset(d, 0, sizeof *d);
@@ -400,13 +468,17 @@ jf_err jf_gateway_triage_decide(const jf_triage_ctx *c, const jf_config *cfg, co
     d->sla_resolve = (int)cfg->sla_resolve;
     if (!why)
         return JF_ERR_NOMEM;
-    /* A prefix is enough to find names; TOOBIG just means the text was cut. */
-    err = jf_triage_normalize(text, len, norm, sizeof norm, &nlen);
-    if (err && err != JF_ERR_TOOBIG)
-        goto out;
-    err = JF_ERR_OK;
-
+    /* Names and urgency words are looked for in the whole text, not only in the prefix
+     * the classifier reads: a long letter that ends "…他威胁我" is urgent too. The text
+     * is bounded by intake's body limit. */
     jf_triage_route_result named = {0}, urgent = {0};
+    norm = malloc(len + 1);
+    if (!norm) {
+        err = JF_ERR_NOMEM;
+        goto out;
+    }
+    if (jf_triage_normalize_names(text, len, norm, len + 1, &nlen))
+        nlen = 0; /* not reached: the normal form is never longer than the text */
     jf_triage_route(c->router, norm, nlen, &named);
     jf_triage_route(c->urgency, norm, nlen, &urgent);
 
@@ -482,6 +554,7 @@ jf_err jf_gateway_triage_decide(const jf_triage_ctx *c, const jf_config *cfg, co
     err = jf_buf_appends(&d->reason, s);
     free(s);
 out:
+    free(norm);
     json_decref(why);
     return err;
 }
@@ -497,15 +570,13 @@ jf_err jf_gateway_triage_load_routing(PGconn *conn, jf_triage_ctx **out, char *e
 const char *jf_gateway_triage_department(const jf_triage_ctx *c, int category, bool below,
                                          const char *text, size_t len)
 {
-    char norm[NORM_MAX + 1];
     size_t nlen = 0;
     jf_triage_route_result named;
     if (category < 0 || category >= JF_CAT_COUNT || category == JF_CAT_OTHER || below)
         return NULL;
-    jf_err err = jf_triage_normalize(text, len, norm, sizeof norm, &nlen);
-    if (err && err != JF_ERR_TOOBIG)
-        return NULL;
-    jf_triage_route(c->router, norm, nlen, &named);
+    char *norm = normalised(text, len, &nlen); /* NULL: nothing to find a name in */
+    jf_triage_route(c->router, norm, norm ? nlen : 0, &named);
+    free(norm);
     int64_t id = named.department ? named.department : c->cat[category].dept;
     return id ? dept_code(c, id) : NULL;
 }

@@ -470,7 +470,8 @@ static void utf8_put(char *o, uint32_t cp)
  * pending_space, which is written out (as one space) before the next kept character, so
  * runs collapse and nothing trails; a digit only sets in_digits, and the placeholder is
  * written once at the start of each run. */
-jf_err jf_triage_normalize(const char *in, size_t len, char *out, size_t outsz, size_t *outlen)
+static jf_err normalize(const char *in, size_t len, char *out, size_t outsz, size_t *outlen,
+                        bool mask_digits)
 {
     const unsigned char *s = (const unsigned char *)in;
     size_t i = 0, o = 0;
@@ -496,7 +497,9 @@ jf_err jf_triage_normalize(const char *in, size_t len, char *out, size_t outsz, 
         enum cp_class cls;
         if (cp < 0x80) {
             /* '#' counts as a digit so that normalised text normalises to itself. */
-            if ((cp >= '0' && cp <= '9') || cp == JF_NORM_DIGIT) {
+            if (!mask_digits && cp >= '0' && cp <= '9') {
+                cls = CP_KEEP;
+            } else if (mask_digits && ((cp >= '0' && cp <= '9') || cp == JF_NORM_DIGIT)) {
                 if (in_digits)
                     continue;
                 in_digits = true;
@@ -520,7 +523,7 @@ jf_err jf_triage_normalize(const char *in, size_t len, char *out, size_t outsz, 
         }
         if (cls == CP_DROP)
             continue;
-        if (!(cp == JF_NORM_DIGIT && cls == CP_KEEP))
+        if (!(mask_digits && cp == JF_NORM_DIGIT && cls == CP_KEEP))
             in_digits = false;
         if (cls == CP_SEP) {
             pending_space = o > 0;
@@ -542,4 +545,15 @@ jf_err jf_triage_normalize(const char *in, size_t len, char *out, size_t outsz, 
         *outlen = o;
 out:
     return err;
+}
+
+jf_err jf_triage_normalize(const char *in, size_t len, char *out, size_t outsz, size_t *outlen)
+{
+    return normalize(in, len, out, outsz, outlen, true);
+}
+
+jf_err jf_triage_normalize_names(const char *in, size_t len, char *out, size_t outsz,
+                                 size_t *outlen)
+{
+    return normalize(in, len, out, outsz, outlen, false);
 }

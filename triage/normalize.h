@@ -53,6 +53,14 @@
 jf_err jf_triage_normalize(const char *in, size_t len, char *out, size_t outsz,
                            size_t *outlen) JF_WUR;
 
+/* jf_triage_normalize_names - the same normal form with one difference: digits are kept
+ * as they are (full-width ones as ASCII) and '#' is punctuation like any other. For
+ * matching names in which the number is the name (12345热线, 110, 第三中学 written 3中):
+ * department names and aliases, urgency words, and the texts scanned for them. Same
+ * contract as jf_triage_normalize otherwise. */
+jf_err jf_triage_normalize_names(const char *in, size_t len, char *out, size_t outsz,
+                                 size_t *outlen) JF_WUR;
+
 /* jf_triage_to_simplified - the simplified form of code point cp from the built-in table,
  * or cp itself when the table has no entry (simplified, shared or unknown characters). */
 uint32_t jf_triage_to_simplified(uint32_t cp);

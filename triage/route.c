@@ -284,6 +284,20 @@ static bool better(const jf_triage_router *r, int32_t p, size_t start, int32_t b
     return start < best_start;
 }
 
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* A number in a name matches a whole number only: 110 is not found in 1101 or 2110. */
+static bool within_number(const jf_triage_router *r, int32_t p, const char *text, size_t len,
+                          size_t start)
+{
+    size_t end = start + r->lens[p];
+    return (start > 0 && is_digit(r->texts[p][0]) && is_digit(text[start - 1])) ||
+           (end < len && is_digit(r->texts[p][r->lens[p] - 1]) && is_digit(text[end]));
+}
+
 void jf_triage_route(const jf_triage_router *r, const char *text, size_t len,
                      jf_triage_route_result *out)
 {
@@ -300,6 +314,8 @@ void jf_triage_route(const jf_triage_router *r, const char *text, size_t len,
              t = r->nodes[t].out) {
             int32_t p = r->nodes[t].pattern;
             size_t start = i + 1 - r->lens[p];
+            if (within_number(r, p, text, len, start))
+                continue;
             out->matches++;
             if (better(r, p, start, best, best_start)) {
                 best = p;

@@ -9,8 +9,10 @@
  *
  * Matching is on UTF-8 bytes, so patterns and texts should be normalised the same way
  * before (see normalize.h); a match must start and end on character boundaries, which
- * holds for valid UTF-8 on both sides. A built router is immutable and may be shared by
- * all threads without a lock.
+ * holds for valid UTF-8 on both sides. A pattern that begins or ends with an ASCII digit
+ * matches only where the text has no digit just before or after it, so that a number in
+ * a name (110, 12345热线) is found only as a whole number. A built router is immutable
+ * and may be shared by all threads without a lock.
  */
 #ifndef JF_TRIAGE_ROUTE_H
 #define JF_TRIAGE_ROUTE_H

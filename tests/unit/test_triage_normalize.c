@@ -115,6 +115,31 @@ static void test_digits(void **state)
     check("１2３", "#");
 }
 
+/* The form for names keeps digits, and is otherwise the same normal form. */
+static void check_names(const char *s, const char *want)
+{
+    char out[256], again[256];
+    size_t n = 12345, m = 0;
+    assert_int_equal(jf_triage_normalize_names(s, strlen(s), out, sizeof out, &n), JF_ERR_OK);
+    assert_string_equal(out, want);
+    assert_int_equal(n, strlen(want));
+    assert_int_equal(jf_triage_normalize_names(out, n, again, sizeof again, &m), JF_ERR_OK);
+    assert_string_equal(again, out);
+}
+
+static void test_names_keep_digits(void **state)
+{
+    (void)state;
+    check_names("市12345热线", "市12345热线");
+    check_names("１２３１５熱線", "12315热线");
+    check_names("3天开了15个会", "3天开了15个会");
+    check_names("#12 34#", "12 34");
+    check_names("ＪＹＪ·县教體局", "jyj 县教体局");
+    check_names("", "");
+    /* The masked form is unchanged by this variant's existence. */
+    check("１２３１５熱線", "#热线");
+}
+
 static void test_emoji_and_invisible(void **state)
 {
     (void)state;
@@ -248,12 +273,19 @@ static void test_random_bytes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table),        cmocka_unit_test(test_full_width),
-        cmocka_unit_test(test_space),        cmocka_unit_test(test_case),
-        cmocka_unit_test(test_traditional),  cmocka_unit_test(test_punctuation),
-        cmocka_unit_test(test_digits),       cmocka_unit_test(test_emoji_and_invisible),
-        cmocka_unit_test(test_invalid_utf8), cmocka_unit_test(test_bounded),
-        cmocka_unit_test(test_idempotent),   cmocka_unit_test(test_random_bytes),
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_full_width),
+        cmocka_unit_test(test_space),
+        cmocka_unit_test(test_case),
+        cmocka_unit_test(test_traditional),
+        cmocka_unit_test(test_punctuation),
+        cmocka_unit_test(test_digits),
+        cmocka_unit_test(test_names_keep_digits),
+        cmocka_unit_test(test_emoji_and_invisible),
+        cmocka_unit_test(test_invalid_utf8),
+        cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_idempotent),
+        cmocka_unit_test(test_random_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,6 +53,39 @@ static void test_alias_and_name(void **state)
     jf_triage_router_free(r);
 }
 
+/* A number at either end of a name matches a whole number only. */
+static void test_numbers_whole(void **state)
+{
+    (void)state;
+    static const jf_triage_route_pattern pats[] = {
+        {"12345", 1}, {"12315热线", 2}, {"热线110", 3}, {"3中", 4}};
+    jf_triage_router *r = NULL;
+    jf_triage_route_result res;
+    assert_int_equal(jf_triage_router_build(pats, 4, &r), JF_ERR_OK);
+    route(r, "打了12345没人管", &res);
+    assert_int_equal(res.department, 1);
+    route(r, "12345", &res);
+    assert_int_equal(res.department, 1);
+    route(r, "编号123456的表", &res);
+    assert_int_equal(res.department, 0);
+    assert_int_equal(res.matches, 0);
+    route(r, "电话012345", &res);
+    assert_int_equal(res.department, 0);
+    route(r, "找12315热线", &res);
+    assert_int_equal(res.department, 2);
+    route(r, "找112315热线", &res);
+    assert_int_equal(res.department, 0);
+    route(r, "热线110转", &res);
+    assert_int_equal(res.department, 3);
+    route(r, "热线1101", &res);
+    assert_int_equal(res.department, 0);
+    route(r, "13中", &res); /* a digit before: not 3中 */
+    assert_int_equal(res.department, 0);
+    route(r, "3中的老师", &res);
+    assert_int_equal(res.department, 4);
+    jf_triage_router_free(r);
+}
+
 static void test_most_specific_wins(void **state)
 {
     (void)state;
@@ -162,7 +195,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_alias_and_name),       cmocka_unit_test(test_most_specific_wins),
         cmocka_unit_test(test_overlaps_and_repeats), cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_against_brute_force),
+        cmocka_unit_test(test_against_brute_force),  cmocka_unit_test(test_numbers_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
