@@ -438,7 +438,17 @@ static int add_correction(const char *category, const char *text, void *arg)
     jf_triage_category cat;
     if (jf_triage_category_parse(category, strlen(category), &cat) != JF_ERR_OK || !*text)
         return 0;
-    c->err = jf_triage_examples_add(c->set, cat, text, strlen(text));
+    /* Intake takes longer texts than a training example may hold. The classifier reads
+     * only the first JF_TRIAGE_MAX_CHARS characters anyway, so a long complaint is cut,
+     * on a character boundary, rather than refused: refusing would make every later
+     * `jianfu train` fail, and corrections are never deleted. */
+    size_t len = strlen(text);
+    if (len > JF_TRIAGE_MAX_TEXT) {
+        len = JF_TRIAGE_MAX_TEXT;
+        while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
+            len--;
+    }
+    c->err = jf_triage_examples_add(c->set, cat, text, len);
     return c->err != JF_ERR_OK;
 }
 

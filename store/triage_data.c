@@ -202,11 +202,32 @@ jf_err jf_store_correct(PGconn *conn, const char *code, const char *category,
     err = jf_store_result_err(conn, res);
     if (err)
         goto fail_msg;
+    PQclear(res);
+    res = NULL;
+    if (dept_code && (!od || strcmp(od, dept_code) != 0)) {
+        /* The new department hears of it the way intake tells a department of a complaint
+         * routed to it: through its robot, if it has one, in the same transaction. */
+        const char *p5[] = {id, dept_id};
+        res = PQexecParams(
+            conn,
+            "INSERT INTO outbox (purpose, department_id, channel_kind, channel_name, body)"
+            " SELECT 'notify', d.id, d.notify_kind, d.code,"
+            "   format('减负直通车：反映 %s 经协调员改派至本单位，请于 %s 前签收、%s 前答复。"
+            "请登录收件箱处理。', c.code,"
+            "     to_char(c.ack_due AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD'),"
+            "     to_char(c.answer_due AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD'))"
+            "   FROM complaints c, departments d"
+            "  WHERE c.id = $1 AND d.id = $2::bigint AND d.notify_kind IS NOT NULL",
+            2, NULL, p5, NULL, NULL, 0);
+        err = jf_store_result_err(conn, res);
+        if (err)
+            goto fail_msg;
+        PQclear(res);
+        res = NULL;
+    }
     free(oc);
     free(od);
     oc = od = NULL;
-    PQclear(res);
-    res = NULL;
     err = jf_store_exec(conn, "COMMIT", errbuf, errsz);
     goto out;
 fail_msg:

@@ -51,7 +51,8 @@ jf_err jf_store_corrections_examples(PGconn *conn, jf_store_example_fn fn, void 
  * NULL) complaint code, in one transaction: the complaint changes (a complaint in triage
  * that gets a department becomes 'assigned'; deadlines are not touched: a correction, like
  * a transfer, never resets them), a row in corrections records it as a labelled example,
- * and a 'corrected' event with the old and new values and the reason joins the timeline.
+ * a 'corrected' event with the old and new values and the reason joins the timeline, and a
+ * department that receives the complaint is notified through its robot if it has one.
  * JF_ERR_NOTFOUND for an unknown ticket, category or department (errbuf says which). */
 jf_err jf_store_correct(PGconn *conn, const char *code, const char *category,
                         const char *dept_code, const char *reason, const char *actor,

@@ -159,7 +159,7 @@ static double fit_temperature(const double *s, const double *adj, const int *gol
                               double *nll_out)
 {
     const double g = 0.6180339887498949;
-    double lo = log(1e-4), hi = log(10.0);
+    double lo = log(1.0 / JF_TRIAGE_TEMPERATURE_MAX), hi = log(1.0 / JF_TRIAGE_TEMPERATURE_MIN);
     double a = hi - g * (hi - lo), b = lo + g * (hi - lo);
     double fa = mean_nll(s, adj, gold, n, exp(a)), fb = mean_nll(s, adj, gold, n, exp(b));
 

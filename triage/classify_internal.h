@@ -8,6 +8,12 @@
 
 #include "triage/classify.h"
 
+/* The range of the temperature that calibrates confidence: fitting searches it, and a
+ * model file with a temperature outside it is refused (a tiny one would make every
+ * confidence NaN). */
+#define JF_TRIAGE_TEMPERATURE_MIN 0.1
+#define JF_TRIAGE_TEMPERATURE_MAX 1e4
+
 /* Version of the feature extraction (n-gram orders, hash, seeds, feature values). Saved
  * in model files with JF_NORM_VERSION; bump it whenever features change. */
 #define JF_TRIAGE_FEATURES_VERSION 2 /* 2: unigrams and bigrams (1: up to trigrams) */

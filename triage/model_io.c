@@ -338,8 +338,10 @@ jf_err jf_triage_model_load(const char *path, jf_triage_model **out, char *errbu
     }
     uint64_t nrows = get_u64(&r);
     if (r.short_read || (kind != 1 && kind != 2) || m->hash_bits < JF_TRIAGE_MIN_HASH_BITS ||
-        m->hash_bits > JF_TRIAGE_MAX_HASH_BITS || !finite || !(m->temperature > 0) ||
-        !(m->other_shift <= 0 && m->other_shift >= -100) || !isfinite(m->temperature) ||
+        m->hash_bits > JF_TRIAGE_MAX_HASH_BITS || !finite ||
+        !(m->temperature >= JF_TRIAGE_TEMPERATURE_MIN * 0.999 &&
+          m->temperature <= JF_TRIAGE_TEMPERATURE_MAX * 1.001) ||
+        !(m->other_shift <= 0 && m->other_shift >= -100) ||
         nrows > ((uint64_t)1 << m->hash_bits) || (r.len - r.pos) != nrows * ROW_BYTES)
         REFUSE(JF_ERR_PARSE,
                "%s is malformed (bad header fields or length): run `jianfu train`", path);

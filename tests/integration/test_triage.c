@@ -497,6 +497,44 @@ static void test_route_at_intake(void **state)
     expect_field(t, renshe, "d.code", "renshe");
     expect_field(t, renshe, "c.route_reason->>'by'", "named");
     expect_field(t, renshe, "c.route_reason->>'name'", "人社局");
+
+    /* A name that, normalised, is also another department's alias names neither: the
+     * reload warns and routing by every other name goes on. 教体局 is jiaoyu's alias. */
+    JT_OK(&t->db, "dept", "add", "--code", "jiaoti", "--name", "教体局");
+    wait_log(t, 0, "triage.reloaded", 2, RELOAD_TIMEOUT_MS);
+    assert_true(count_in_file(t->srv[0].stderr_path, "triage.ambiguous_name") >= 1);
+    jt_post_sms(&t->srv[0], SENDER, SHORT_CODE, FORMS_NAMED, named, NULL);
+    expect_field(t, named, "d.code", "tongji");
+    expect_field(t, named, "c.route_reason->>'by'", "category");
+
+    /* Digits count in names, and only whole numbers match: 12345热线 is not 12315热线,
+     * and the hotline's alias 12345 is not found inside 123456. */
+    JT_OK(&t->db, "dept", "add", "--code", "rexian", "--name", "市12345热线", "--alias",
+          "12345");
+    JT_OK(&t->db, "dept", "add", "--code", "shichang", "--name", "市场监管局", "--alias",
+          "12315热线");
+    wait_log(t, 0, "triage.reloaded", 3, RELOAD_TIMEOUT_MS);
+    jt_post_sms(&t->srv[0], SENDER, SHORT_CODE,
+                "12315热线要我们轮番填表报数据，同样的数据统计表每周都要重报一遍，表格层层加码",
+                plain, NULL);
+    expect_field(t, plain, "d.code", "shichang");
+    expect_field(t, plain, "c.route_reason->>'name'", "12315热线");
+    jt_post_sms(&t->srv[0], SENDER, SHORT_CODE,
+                "各部门轮番要我们填表报数据，编号123456的统计表每周都要重报一遍，表格层层加码",
+                plain, NULL);
+    expect_field(t, plain, "d.code", "tongji");
+    expect_field(t, plain, "c.route_reason->>'by'", "category");
+
+    /* An urgency word is found anywhere in a long message, not only in the part the
+     * classifier reads (1 024 characters; here it comes after 1 200). */
+    char long_text[4096];
+    size_t o = 0;
+    for (int i = 0; i < 600; i++)
+        o += (size_t)snprintf(long_text + o, sizeof long_text - o, "开会");
+    snprintf(long_text + o, sizeof long_text - o, "，%s", MEETINGS_URGENT);
+    jt_post_sms(&t->srv[0], SENDER, SHORT_CODE, long_text, urgent, NULL);
+    expect_true(t, urgent, "c.urgent");
+    expect_field(t, urgent, "c.route_reason->>'urgent'", URGENCY_WORD);
     stop(t, 0);
 }
 
@@ -612,8 +650,16 @@ static void test_correct_train_reload(void **state)
                    " WHERE c.code = $1 AND e.kind = 'corrected'",
                    question, NULL));
 
-    /* Re-route a complaint waiting in triage: it becomes assigned. */
+    /* Re-route a complaint waiting in triage: it becomes assigned, and the department's
+     * robot is told (the outbox row is what the sender delivers; port 9 refuses it). */
+    JT_OK(&t->db, "dept", "notify", "--code", "tongji", "--robot", "wecom", "--url",
+          "http://127.0.0.1:9/robot");
     JT_OK(&t->db, "correct", question2, "--dept", "tongji", "--reason", "测试：转统计局");
+    assert_true(jt_db_true(t->db.conn,
+                           "SELECT count(*) = 1 FROM outbox o JOIN departments d"
+                           " ON d.id = o.department_id WHERE o.purpose = 'notify'"
+                           " AND d.code = 'tongji' AND o.body LIKE '%' || $1 || '%改派%'",
+                           question2, NULL));
     expect_field(t, question2, "c.status", "assigned");
     expect_field(t, question2, "d.code", "tongji");
     expect_field(t, question2, "c.route_reason->>'by'", "correction");
@@ -626,13 +672,24 @@ static void test_correct_train_reload(void **state)
                    " WHERE c.code = $1 AND e.kind = 'corrected'",
                    question2, NULL));
 
-    /* jianfu train learns the correction (only the re-categorisation is an example). */
+    /* A corrected complaint longer than a training example may be (8 KiB; intake takes
+     * far more) is cut to it, not refused: a refusal would fail every later train. */
+    char long_forms[12100], long_code[11];
+    size_t o = 0;
+    for (int i = 0; i < 1000; i++)
+        o += (size_t)snprintf(long_forms + o, sizeof long_forms - o, "%s",
+                              i % 2 ? "同样数据" : "重复填表");
+    jt_post_sms(&t->srv[0], SENDER, SHORT_CODE, long_forms, long_code, NULL);
+    JT_OK(&t->db, "correct", long_code, "--category", "forms", "--reason", "测试：超长反映");
+
+    /* jianfu train learns the corrections (re-categorisations are examples; a re-routing
+     * alone is not). */
     snprintf(new_model, sizeof new_model, "%s/retrained.bin", t->dir);
     if (jt_jianfu(&t->db, &r, NULL, TRAIN_TIMEOUT_MS, "train", "--corpus", G.corpus, "--out",
                   new_model, NULL) != 0)
         fail_msg("jianfu train with the database: exit %d: %s", r.status, jt_text_str(&r.err));
-    if (!jt_contains(jt_text_str(&r.out), " 1 corrections)"))
-        fail_msg("train did not report 1 correction: %s", jt_text_str(&r.out));
+    if (!jt_contains(jt_text_str(&r.out), " 2 corrections)"))
+        fail_msg("train did not report 2 corrections: %s", jt_text_str(&r.out));
     jt_cmd_free(&r);
     char *old_cat = classify_one(G.base_model, QUESTION);
     char *new_cat = classify_one(new_model, QUESTION);

@@ -14,6 +14,7 @@
 
 #include "triage/category.h"
 #include "triage/classify.h"
+#include "triage/classify_internal.h" /* to write a model with a bad temperature */
 #include "triage/rules.h"
 
 /* ---- a small synthetic training set ---------------------------------------------------- */
@@ -416,6 +417,16 @@ static void test_corrupt_refused(void **state)
         write_bytes(bad, copy, n);
         expect_refused(bad, JF_ERR_SCHEMA, "format version 99");
         free(copy);
+    }
+    /* A temperature outside what training can fit, with a valid checksum: a tiny one
+     * would make every confidence NaN. */
+    static const double temps[] = {1e-300, 0.05, 1e5};
+    for (size_t i = 0; i < sizeof temps / sizeof temps[0]; i++) {
+        m = train_synthetic(JF_TRIAGE_MODEL_LR);
+        m->temperature = temps[i];
+        assert_int_equal(jf_triage_model_save(m, bad, msg, sizeof msg), JF_ERR_OK);
+        jf_triage_model_free(m);
+        expect_refused(bad, JF_ERR_PARSE, "malformed");
     }
     /* Missing file. */
     unlink(bad);
