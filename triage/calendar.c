@@ -26,7 +26,9 @@ typedef struct {
 } cal_notice;
 
 /* The notices the table is transcribed from. A year listed here must have all of its
- * dates in cal_entries; a year not listed is counted as plain Monday to Friday. */
+ * dates in cal_entries; a year not listed is counted as plain Monday to Friday. A notice
+ * may also name days in the December before its year, when the New Year holiday and its
+ * 调休上班 Saturday fall there (the notice for 2019 moved 2018-12-29 and 2018-12-31). */
 static const cal_notice cal_notices[] = {
     {2025, "国务院办公厅关于2025年部分节假日安排的通知（国办发明电〔2024〕12号）"},
     {2026, "国务院办公厅关于2026年部分节假日安排的通知（国办发明电〔2025〕7号）"},
@@ -163,6 +165,23 @@ static bool year_imported(int year)
     return false;
 }
 
+/* The lookups below, declared here for the imported table's own. */
+static size_t lower_bound_in(const cal_entry *e, size_t n, int32_t key);
+
+/* Whether an imported notice names the date key. */
+static bool date_imported(int32_t key)
+{
+    size_t i = lower_bound_in(imp_entries, imp_nentries, key);
+    return i < imp_nentries && imp_entries[i].date == key;
+}
+
+/* Whether a built-in entry for date key stands: not when its year, or the date itself,
+ * was imported (an imported notice replaces what the built-in table said). */
+static bool builtin_stands(int32_t key)
+{
+    return !imp_nyears || (!year_imported(key / 10000) && !date_imported(key));
+}
+
 /* The instants jf_triage_due accepts: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z. Their
  * CST days lie in years 1..10000, where day numbers, YYYYMMDD keys and working-day counts
  * all fit their types with room to spare. */
@@ -225,12 +244,14 @@ bool jf_triage_is_working_day(int64_t day)
 {
     if (day >= day_min && day <= day_max) {
         int32_t key = date_key(jf_clock_civil_from_days(day));
-        bool imported = imp_nyears && year_imported(key / 10000);
-        const cal_entry *e = imported ? imp_entries : cal_entries;
-        size_t n = imported ? imp_nentries : CAL_ENTRIES;
-        size_t i = lower_bound_in(e, n, key);
-        if (i < n && e[i].date == key)
-            return e[i].kind == DAY_ON;
+        size_t i = lower_bound_in(imp_entries, imp_nentries, key);
+        if (i < imp_nentries && imp_entries[i].date == key)
+            return imp_entries[i].kind == DAY_ON;
+        if (!imp_nyears || !year_imported(key / 10000)) {
+            i = lower_bound_in(cal_entries, CAL_ENTRIES, key);
+            if (i < CAL_ENTRIES && cal_entries[i].date == key)
+                return cal_entries[i].kind == DAY_ON;
+        }
     }
     return !is_weekend(day);
 }
@@ -309,12 +330,13 @@ int jf_triage_working_days_after(int64_t from, int64_t to)
     count = weekdays_before(b + 1) - weekdays_before(a + 1);
     last = date_key(jf_clock_civil_from_days(b));
     int32_t first = date_key(jf_clock_civil_from_days(a + 1));
-    /* Built-in entries count unless their year was imported; imported ones always. */
+    /* Built-in entries count where they stand; imported ones always (install leaves one
+     * per date). */
     for (int pass = 0; pass < 2; pass++) {
         const cal_entry *e = pass ? imp_entries : cal_entries;
         size_t n = pass ? imp_nentries : CAL_ENTRIES;
         for (size_t i = lower_bound_in(e, n, first); i < n && e[i].date <= last; i++) {
-            if (!pass && imp_nyears && year_imported(e[i].date / 10000))
+            if (!pass && !builtin_stands(e[i].date))
                 continue;
             bool weekend = is_weekend(jf_clock_days_from_civil(key_date(e[i].date)));
             if (e[i].kind == DAY_OFF && !weekend)
@@ -333,7 +355,8 @@ jf_err jf_triage_calendar_check(void)
 
     for (size_t i = 0; i < CAL_ENTRIES; i++) {
         jf_date d = key_date(cal_entries[i].date);
-        if (!jf_clock_valid_date(d) || !jf_triage_calendar_year_known(d.y))
+        if (!jf_clock_valid_date(d) || !(jf_triage_calendar_year_known(d.y) ||
+                                         (d.m == 12 && jf_triage_calendar_year_known(d.y + 1))))
             goto out;
         if (i > 0 && cal_entries[i - 1].date >= cal_entries[i].date)
             goto out;
@@ -346,6 +369,12 @@ out:
 }
 
 /* ---- imported notices ------------------------------------------------------------------ */
+
+/* Whether a notice for year may name date d: its own year, or the December before. */
+static bool in_notice(jf_date d, int year)
+{
+    return d.y == year || (d.y == year - 1 && d.m == 12);
+}
 
 static jf_err parse_date(const char *s, size_t n, jf_date *d)
 {
@@ -453,10 +482,11 @@ jf_err jf_triage_calendar_parse(const char *text, size_t len, jf_triage_calendar
                            lineno);
             if (q != le)
                 PARSE_FAIL("line %d: unexpected text after the dates", lineno);
-            if (cmp_date(to, from) < 0 || from.y != out->year || to.y != out->year)
-                PARSE_FAIL("line %d: dates must lie in %d, a range from the earlier to the "
-                           "later",
-                           lineno, out->year);
+            if (cmp_date(to, from) < 0 || !in_notice(from, out->year) ||
+                !in_notice(to, out->year))
+                PARSE_FAIL("line %d: dates must lie in %d (or in December %d, for a New "
+                           "Year holiday), a range from the earlier to the later",
+                           lineno, out->year, out->year - 1);
             for (int64_t day = jf_clock_days_from_civil(from);
                  day <= jf_clock_days_from_civil(to); day++) {
                 jf_date d = jf_clock_civil_from_days(day);
@@ -489,10 +519,19 @@ out:
     return err;
 }
 
-static int cmp_entry(const void *a, const void *b)
+/* An imported entry while installing: with the year of the notice that gave it. */
+typedef struct {
+    cal_entry e;
+    int notice_year;
+} imp_item;
+
+/* By date, and for the same date the later notice first. */
+static int cmp_item(const void *a, const void *b)
 {
-    const cal_entry *x = a, *y = b;
-    return x->date < y->date ? -1 : x->date > y->date;
+    const imp_item *x = a, *y = b;
+    if (x->e.date != y->e.date)
+        return x->e.date < y->e.date ? -1 : 1;
+    return (x->notice_year < y->notice_year) - (x->notice_year > y->notice_year);
 }
 
 void jf_triage_calendar_uninstall(void)
@@ -511,20 +550,23 @@ void jf_triage_calendar_uninstall(void)
 
 jf_err jf_triage_calendar_install(const jf_triage_calendar_year *years, size_t n)
 {
-    size_t total = 0;
+    size_t total = 0, nitems = 0;
+    imp_item *items = NULL;
     jf_triage_calendar_uninstall();
     if (n == 0)
         return JF_ERR_OK;
     for (size_t i = 0; i < n; i++)
         total += years[i].nholidays + years[i].nworkdays;
+    items = calloc(total ? total : 1, sizeof *items);
     imp_entries = calloc(total ? total : 1, sizeof *imp_entries);
     imp_years = calloc(n, sizeof *imp_years);
     imp_notices = calloc(n, sizeof *imp_notices);
-    if (!imp_entries || !imp_years || !imp_notices)
+    if (!items || !imp_entries || !imp_years || !imp_notices)
         goto nomem;
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < i; j++)
             if (years[j].year == years[i].year) {
+                free(items);
                 jf_triage_calendar_uninstall();
                 return JF_ERR_EXISTS;
             }
@@ -534,13 +576,22 @@ jf_err jf_triage_calendar_install(const jf_triage_calendar_year *years, size_t n
             goto nomem;
         imp_nyears = i + 1;
         for (size_t k = 0; k < years[i].nholidays; k++)
-            imp_entries[imp_nentries++] = (cal_entry){date_key(years[i].holidays[k]), DAY_OFF};
+            items[nitems++] =
+                (imp_item){{date_key(years[i].holidays[k]), DAY_OFF}, years[i].year};
         for (size_t k = 0; k < years[i].nworkdays; k++)
-            imp_entries[imp_nentries++] = (cal_entry){date_key(years[i].workdays[k]), DAY_ON};
+            items[nitems++] =
+                (imp_item){{date_key(years[i].workdays[k]), DAY_ON}, years[i].year};
     }
-    qsort(imp_entries, imp_nentries, sizeof *imp_entries, cmp_entry);
+    /* One entry per date: where two notices name the same December day, the later
+     * notice, the one for the year that day's holiday leads into, decides. */
+    qsort(items, nitems, sizeof *items, cmp_item);
+    for (size_t i = 0; i < nitems; i++)
+        if (imp_nentries == 0 || imp_entries[imp_nentries - 1].date != items[i].e.date)
+            imp_entries[imp_nentries++] = items[i].e;
+    free(items);
     return JF_ERR_OK;
 nomem:
+    free(items);
     jf_triage_calendar_uninstall();
     return JF_ERR_NOMEM;
 }

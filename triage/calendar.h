@@ -83,15 +83,17 @@ typedef struct {
 } jf_triage_calendar_year;
 
 /* jf_triage_calendar_parse - read one notice in the format above. JF_ERR_PARSE with the
- * line and what is wrong in errbuf: dates outside the year, a weekday given as 调休上班, a
+ * line and what is wrong in errbuf: dates outside the year (or the December before it,
+ * which a notice may name for a New Year holiday), a weekday given as 调休上班, a
  * date listed twice, missing year, notice or holidays. */
 jf_err jf_triage_calendar_parse(const char *text, size_t len, jf_triage_calendar_year *out,
                                 char *errbuf, size_t errsz) JF_WUR;
 
 /* jf_triage_calendar_install - make these years part of the calendar, replacing the
- * built-in entries of any year among them and any earlier install. NOT thread-safe: call
- * at start-up before any thread uses the calendar (the years are configuration, read once).
- * JF_ERR_EXISTS when a year is given twice. */
+ * built-in entries of any year among them and any earlier install. A date named by two
+ * of them (a December day in the notices for its year and the next) follows the later. NOT
+ * thread-safe: call at start-up before any thread uses the calendar (the years are
+ * configuration, read once). JF_ERR_EXISTS when a year is given twice. */
 jf_err jf_triage_calendar_install(const jf_triage_calendar_year *years, size_t n) JF_WUR;
 
 /* jf_triage_calendar_uninstall - forget installed years (tests, shutdown). */

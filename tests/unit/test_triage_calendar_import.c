@@ -134,6 +134,65 @@ static void test_import_replaces_builtin_year(void **state)
     assert_false(jf_triage_is_working_day(day_of(2026, 10, 1)));
 }
 
+/* The notice for 2019 (国办发明电〔2018〕15号) began:
+ * 元旦：2018年12月30日至2019年1月1日放假调休， 共3天。2018年12月29日（星期六）上班。Its New
+ * Year lines name days of the year before. */
+static const char notice_2019_new_year[] =
+    "year 2019\n"
+    "notice 国务院办公厅关于2019年部分节假日安排的通知（国办发明电〔2018〕15号），元旦部分\n"
+    "holiday 2018-12-30 2019-01-01\n"
+    "workday 2018-12-29\n";
+
+static void test_new_year_in_december(void **state)
+{
+    (void)state;
+    jf_triage_calendar_year y[2];
+    char err[256] = "", out[JF_RFC3339_LEN];
+    int64_t from = jf_clock_cst_end_of_day(day_of(2018, 12, 27));
+    int64_t to = jf_clock_cst_end_of_day(day_of(2019, 1, 2));
+
+    /* Before: Fri 28, Mon 31, Tue 1, Wed 2. */
+    assert_int_equal(jf_triage_working_days_after(from, to), 4);
+    assert_int_equal(jf_triage_calendar_parse(notice_2019_new_year,
+                                              strlen(notice_2019_new_year), &y[0], err,
+                                              sizeof err),
+                     JF_ERR_OK);
+    assert_int_equal(y[0].nholidays, 3);
+    assert_int_equal(y[0].nworkdays, 1);
+    assert_int_equal(jf_triage_calendar_install(&y[0], 1), JF_ERR_OK);
+    assert_true(jf_triage_is_working_day(day_of(2018, 12, 29)));  /* Saturday, worked */
+    assert_false(jf_triage_is_working_day(day_of(2018, 12, 31))); /* Monday, off */
+    assert_true(jf_triage_is_working_day(day_of(2018, 12, 28)));
+    /* After: Fri 28, Sat 29, Wed 2 -- the same count day by day as in one sum. */
+    assert_int_equal(jf_triage_working_days_after(from, to), 3);
+    due_str("2018-12-28T10:00:00+08:00", 1, out);
+    assert_string_equal(out, "2018-12-29T23:59:59+08:00");
+    due_str("2018-12-28T10:00:00+08:00", 2, out);
+    assert_string_equal(out, "2019-01-02T23:59:59+08:00");
+
+    /* Where two notices name the same day, the later notice decides, whatever the order
+     * they are installed in. (A made-up 2018 notice that gave the Saturday off.) */
+    static const char made_up_2018[] = "year 2018\nnotice test 2018, not official\n"
+                                       "holiday 2018-12-29\n";
+    assert_int_equal(
+        jf_triage_calendar_parse(made_up_2018, strlen(made_up_2018), &y[1], err, sizeof err),
+        JF_ERR_OK);
+    assert_int_equal(jf_triage_calendar_install(y, 2), JF_ERR_OK);
+    assert_true(jf_triage_is_working_day(day_of(2018, 12, 29)));
+    assert_int_equal(jf_triage_working_days_after(from, to), 3);
+    jf_triage_calendar_year swapped[2] = {y[1], y[0]};
+    assert_int_equal(jf_triage_calendar_install(swapped, 2), JF_ERR_OK);
+    assert_true(jf_triage_is_working_day(day_of(2018, 12, 29)));
+    assert_int_equal(jf_triage_working_days_after(from, to), 3);
+
+    /* Only the December before: not November, not the year after. */
+    expect_refused("year 2019\nnotice x\nholiday 2018-11-30\n", "must lie in 2019");
+    expect_refused("year 2019\nnotice x\nholiday 2020-01-01\n", "must lie in 2019");
+    expect_refused("year 2019\nnotice x\nholiday 2017-12-30\n", "or in December 2018");
+    jf_triage_calendar_uninstall();
+    assert_int_equal(jf_triage_working_days_after(from, to), 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -141,6 +200,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_install_changes_deadlines),
         cmocka_unit_test(test_import_replaces_builtin_year),
+        cmocka_unit_test(test_new_year_in_december),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
