@@ -20,6 +20,7 @@
 #include "store/overdue.h"
 #include "store/triage_data.h"
 #include "triage/calendar.h"
+#include "triage/normalize.h"
 #include "triage/ticket.h"
 #include "webhook/form.h"
 #include "webhook/twilio.h"
@@ -312,11 +313,67 @@ struct dept_args {
     int naliases;
 };
 
+/* The new department's name and aliases, each in the normal form routing matches. */
+struct dept_clash {
+    char *norm[MAX_ALIASES + 1];
+    const char *given[MAX_ALIASES + 1];
+    int n;
+    char *msg;
+    size_t msgsz;
+    bool clash;
+};
+
+static char *names_form(const char *s)
+{
+    size_t len = strlen(s), n = 0;
+    char *out = malloc(len + 1);
+    if (out && (jf_triage_normalize_names(s, len, out, len + 1, &n) || n == 0)) {
+        free(out);
+        out = NULL;
+    }
+    return out;
+}
+
+static int find_clash(int64_t id, const char *code, const char *text, void *arg)
+{
+    struct dept_clash *c = arg;
+    (void)id;
+    char *t = names_form(text);
+    for (int i = 0; t && i < c->n && !c->clash; i++) {
+        if (c->norm[i] && strcmp(c->norm[i], t) == 0) {
+            snprintf(c->msg, c->msgsz,
+                     "'%s' reads the same as '%s' of department %s once case, width, "
+                     "traditional characters and punctuation are set aside; a name or alias "
+                     "must name one department, so choose another",
+                     c->given[i], text, code);
+            c->clash = true;
+        }
+    }
+    free(t);
+    return c->clash;
+}
+
 static jf_err dept_action(PGconn *conn, void *arg, char *msg, size_t msgsz)
 {
     struct dept_args *a = arg;
-    return jf_store_dept_add(conn, a->code, a->name, a->parent, a->aliases, a->naliases, msg,
-                             msgsz);
+    struct dept_clash c = {.msg = msg, .msgsz = msgsz};
+    c.given[c.n] = a->name;
+    c.norm[c.n++] = names_form(a->name);
+    for (int i = 0; i < a->naliases; i++) {
+        c.given[c.n] = a->aliases[i];
+        c.norm[c.n++] = names_form(a->aliases[i]);
+    }
+    /* Routing would drop a name that two departments share (with a warning at every
+     * reload); refusing it here tells the administrator at once. */
+    jf_err err = jf_store_dept_names(conn, find_clash, &c, msg, msgsz);
+    if (!err && c.clash)
+        err = JF_ERR_EXISTS;
+    if (!err)
+        err = jf_store_dept_add(conn, a->code, a->name, a->parent, a->aliases, a->naliases, msg,
+                                msgsz);
+    for (int i = 0; i < c.n; i++)
+        free(c.norm[i]);
+    return err;
 }
 
 int jf_cmd_dept(int argc, char **argv)

@@ -498,9 +498,23 @@ static void test_route_at_intake(void **state)
     expect_field(t, renshe, "c.route_reason->>'by'", "named");
     expect_field(t, renshe, "c.route_reason->>'name'", "人社局");
 
-    /* A name that, normalised, is also another department's alias names neither: the
-     * reload warns and routing by every other name goes on. 教体局 is jiaoyu's alias. */
-    JT_OK(&t->db, "dept", "add", "--code", "jiaoti", "--name", "教体局");
+    /* A name that, normalised, is another department's alias is refused when added ... */
+    jt_cmd r;
+    int st = jt_jianfu(&t->db, &r, NULL, JT_CMD_TIMEOUT_MS, "dept", "add", "--code", "jiaoti",
+                       "--name", "教體局", NULL);
+    if (st != 2 || !jt_contains(jt_text_str(&r.err), "'教体局' of department jiaoyu"))
+        fail_msg("dept add of a clashing name: exit %d, stderr \"%s\"", st,
+                 jt_text_str(&r.err));
+    jt_cmd_free(&r);
+    assert_int_equal(
+        jt_db_int(t->db.conn, "SELECT count(*) FROM departments WHERE code = 'jiaoti'", NULL),
+        0);
+    /* ... and one that got in all the same (two administrators at once) names neither
+     * department: the reload warns, and routing by every other name goes on. */
+    free(jt_db_value(t->db.conn,
+                     "INSERT INTO departments (code, name) VALUES ('jiaoti', '教體局')"
+                     " RETURNING code",
+                     NULL));
     wait_log(t, 0, "triage.reloaded", 2, RELOAD_TIMEOUT_MS);
     assert_true(count_in_file(t->srv[0].stderr_path, "triage.ambiguous_name") >= 1);
     jt_post_sms(&t->srv[0], SENDER, SHORT_CODE, FORMS_NAMED, named, NULL);
