@@ -13,6 +13,7 @@
 #include "gateway/cmd_util.h"
 #include "gateway/gateway.h"
 #include "gateway/password.h"
+#include "gateway/triage_ctx.h"
 #include "privacy/keyring.h"
 #include "store/admin.h"
 #include "store/db.h"
@@ -20,7 +21,6 @@
 #include "store/overdue.h"
 #include "store/triage_data.h"
 #include "triage/calendar.h"
-#include "triage/normalize.h"
 #include "triage/ticket.h"
 #include "webhook/form.h"
 #include "webhook/twilio.h"
@@ -323,22 +323,11 @@ struct dept_clash {
     bool clash;
 };
 
-static char *names_form(const char *s)
-{
-    size_t len = strlen(s), n = 0;
-    char *out = malloc(len + 1);
-    if (out && (jf_triage_normalize_names(s, len, out, len + 1, &n) || n == 0)) {
-        free(out);
-        out = NULL;
-    }
-    return out;
-}
-
 static int find_clash(int64_t id, const char *code, const char *text, void *arg)
 {
     struct dept_clash *c = arg;
     (void)id;
-    char *t = names_form(text);
+    char *t = jf_gateway_triage_name_form(text, strlen(text), NULL);
     for (int i = 0; t && i < c->n && !c->clash; i++) {
         if (c->norm[i] && strcmp(c->norm[i], t) == 0) {
             snprintf(c->msg, c->msgsz,
@@ -358,10 +347,10 @@ static jf_err dept_action(PGconn *conn, void *arg, char *msg, size_t msgsz)
     struct dept_args *a = arg;
     struct dept_clash c = {.msg = msg, .msgsz = msgsz};
     c.given[c.n] = a->name;
-    c.norm[c.n++] = names_form(a->name);
+    c.norm[c.n++] = jf_gateway_triage_name_form(a->name, strlen(a->name), NULL);
     for (int i = 0; i < a->naliases; i++) {
         c.given[c.n] = a->aliases[i];
-        c.norm[c.n++] = names_form(a->aliases[i]);
+        c.norm[c.n++] = jf_gateway_triage_name_form(a->aliases[i], strlen(a->aliases[i]), NULL);
     }
     /* Routing would drop a name that two departments share (with a warning at every
      * reload); refusing it here tells the administrator at once. */

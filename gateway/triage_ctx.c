@@ -91,10 +91,7 @@ typedef struct {
     bool overflow;
 } names_ctx;
 
-/* The normal form for names (digits kept) of len bytes of s, in a fresh NUL-terminated
- * buffer: never longer than s. NULL when out of memory, or when s normalises to nothing
- * (names that are only punctuation, and texts that hold no word). */
-static char *normalised(const char *s, size_t len, size_t *outlen)
+char *jf_gateway_triage_name_form(const char *s, size_t len, size_t *outlen)
 {
     size_t n = 0;
     char *out = malloc(len + 1);
@@ -123,7 +120,7 @@ static int add_name(int64_t id, const char *code, const char *text, void *arg)
         c->ndepts++;
     }
     size_t tlen = 0;
-    char *t = normalised(text, strlen(text), &tlen);
+    char *t = jf_gateway_triage_name_form(text, strlen(text), &tlen);
     if (!t)
         return 0; /* a name of nothing but punctuation names nothing */
     if (tlen > JF_ROUTE_MAX_PATTERN_LEN) {
@@ -147,7 +144,7 @@ static int add_word(const char *word, void *arg)
         return 1;
     }
     size_t tlen = 0;
-    char *t = normalised(word, strlen(word), &tlen);
+    char *t = jf_gateway_triage_name_form(word, strlen(word), &tlen);
     if (!t)
         return 0;
     if (tlen > JF_ROUTE_MAX_PATTERN_LEN) {
@@ -574,7 +571,8 @@ const char *jf_gateway_triage_department(const jf_triage_ctx *c, int category, b
     jf_triage_route_result named;
     if (category < 0 || category >= JF_CAT_COUNT || category == JF_CAT_OTHER || below)
         return NULL;
-    char *norm = normalised(text, len, &nlen); /* NULL: nothing to find a name in */
+    char *norm =
+        jf_gateway_triage_name_form(text, len, &nlen); /* NULL: nothing to find a name in */
     jf_triage_route(c->router, norm, norm ? nlen : 0, &named);
     free(norm);
     int64_t id = named.department ? named.department : c->cat[category].dept;

@@ -65,6 +65,12 @@ void jf_gateway_triage_release(jf_triage_ctx *c);
 jf_err jf_gateway_triage_decide(const jf_triage_ctx *c, const jf_config *cfg, const char *text,
                                 size_t len, jf_triage_decision *d) JF_WUR;
 
+/* jf_gateway_triage_name_form - the normal form routing matches names in (digits kept,
+ * see jf_triage_normalize_names) of len bytes of s, in a fresh NUL-terminated buffer the
+ * caller frees; never longer than s. *outlen (may be NULL) receives its length. NULL when
+ * out of memory, or when s normalises to nothing (a name of only punctuation). */
+char *jf_gateway_triage_name_form(const char *s, size_t len, size_t *outlen);
+
 /* jf_gateway_triage_load_routing - a context built once from the database alone (routing
  * data, no model or rules), for command-line tools; release it with
  * jf_gateway_triage_release. */
