@@ -1,5 +1,6 @@
 /* calendar_cmd.c - `jianfu calendar import|show`, and installing imported notices. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,10 +114,17 @@ static int cmd_import(const char *path)
         fprintf(stderr, "jianfu calendar import: %s\n", msg);
         rc = JF_EXIT_FAIL;
     } else if (!rc) {
+        size_t before = 0; /* dates in the December before the notice's year */
+        for (size_t i = 0; i < y.nholidays; i++)
+            before += y.holidays[i].y != y.year;
+        for (size_t i = 0; i < y.nworkdays; i++)
+            before += y.workdays[i].y != y.year;
         if (jf_triage_calendar_install(&y, 1) == JF_ERR_OK)
-            printf("imported %d: %s; %zu holiday dates, %zu adjusted working days, %d working "
-                   "days in the year; running servers use it from their next start\n",
-                   y.year, y.notice, y.nholidays, y.nworkdays, working_days_in(y.year));
+            printf("imported %d: %s; %zu holiday dates, %zu adjusted working days (dates in "
+                   "December %d: %zu), %d working days in %d; running servers use it from "
+                   "their next start\n",
+                   y.year, y.notice, y.nholidays, y.nworkdays, y.year - 1, before,
+                   working_days_in(y.year), y.year);
         jf_triage_calendar_uninstall();
     }
     PQfinish(conn);
@@ -124,6 +132,17 @@ static int cmd_import(const char *path)
 out:
     free(text);
     return rc;
+}
+
+/* Whether a day of December of year is not what its weekday says (a later year's notice
+ * named it). */
+static bool december_named(int year)
+{
+    jf_date first = {year, 12, 1}, last = {year, 12, 31};
+    for (int64_t d = jf_clock_days_from_civil(first); d <= jf_clock_days_from_civil(last); d++)
+        if ((jf_clock_weekday(d) >= 6) == jf_triage_is_working_day(d))
+            return true;
+    return false;
 }
 
 static int cmd_show(const char *years)
@@ -152,10 +171,16 @@ static int cmd_show(const char *years)
             return rc;
     }
     const char *notice = jf_triage_calendar_notice((int)year);
-    printf("%u: %s\n", year,
-           notice ? notice
-                  : "no notice loaded: counted Monday to Friday (import one with "
-                    "`jianfu calendar import FILE`)");
+    if (notice)
+        printf("%u: %s\n", year, notice);
+    else if (jf_triage_calendar_notice((int)year + 1) && december_named((int)year))
+        printf("%u: no notice loaded: counted Monday to Friday, but for the days in "
+               "December below, which the notice for %u names\n",
+               year, year + 1);
+    else
+        printf("%u: no notice loaded: counted Monday to Friday (import one with "
+               "`jianfu calendar import FILE`)\n",
+               year);
     jf_date first = {(int)year, 1, 1}, last = {(int)year, 12, 31};
     for (int64_t d = jf_clock_days_from_civil(first); d <= jf_clock_days_from_civil(last);
          d++) {

@@ -26,9 +26,12 @@ typedef struct {
 } cal_notice;
 
 /* The notices the table is transcribed from. A year listed here must have all of its
- * dates in cal_entries; a year not listed is counted as plain Monday to Friday. A notice
- * may also name days in the December before its year, when the New Year holiday and its
- * 调休上班 Saturday fall there (the notice for 2019 moved 2018-12-29 and 2018-12-31). */
+ * dates in cal_entries; a year not listed is counted as plain Monday to Friday. Every
+ * entry lies in its notice's own year (jf_triage_calendar_check enforces it), so that an
+ * imported notice for a year replaces exactly the entries of that year. A notice that
+ * also names days in the December before its year, as the one for 2019 did (2018-12-29
+ * worked, 12-30 and 12-31 off), goes in with `jianfu calendar import`, whose notices
+ * may. */
 static const cal_notice cal_notices[] = {
     {2025, "国务院办公厅关于2025年部分节假日安排的通知（国办发明电〔2024〕12号）"},
     {2026, "国务院办公厅关于2026年部分节假日安排的通知（国办发明电〔2025〕7号）"},
@@ -355,8 +358,7 @@ jf_err jf_triage_calendar_check(void)
 
     for (size_t i = 0; i < CAL_ENTRIES; i++) {
         jf_date d = key_date(cal_entries[i].date);
-        if (!jf_clock_valid_date(d) || !(jf_triage_calendar_year_known(d.y) ||
-                                         (d.m == 12 && jf_triage_calendar_year_known(d.y + 1))))
+        if (!jf_clock_valid_date(d) || !jf_triage_calendar_year_known(d.y))
             goto out;
         if (i > 0 && cal_entries[i - 1].date >= cal_entries[i].date)
             goto out;

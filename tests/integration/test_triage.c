@@ -955,6 +955,25 @@ static void test_calendar(void **state)
     assert_true(jt_contains(jt_text_str(&r.out), "working days: 254"));
     assert_true(jt_contains(jt_text_str(&r.out), "测试数据：虚构的2031年节假日安排"));
     jt_cmd_free(&r);
+
+    /* A notice may name days of the December before its year (as the one for 2019 did);
+     * import says how many, and show lists them under the year they fall in. */
+    const char *next = "# TEST DATA - made up for test_triage, not an official notice\n"
+                       "year 2033\n"
+                       "notice 测试数据：虚构的2033年节假日安排（非官方通知）\n"
+                       "holiday 2032-12-31 2033-01-02\n";
+    write_file(good, next, strlen(next));
+    if (jt_jianfu(&t->db, &r, NULL, JT_CMD_TIMEOUT_MS, "calendar", "import", good, NULL))
+        fail_msg("calendar import 2033: exit %d: %s", r.status, jt_text_str(&r.err));
+    assert_true(jt_contains(jt_text_str(&r.out), "(dates in December 2032: 1)"));
+    jt_cmd_free(&r);
+    if (jt_jianfu(&t->db, &r, NULL, JT_CMD_TIMEOUT_MS, "calendar", "show", "2032", NULL))
+        fail_msg("calendar show 2032: exit %d: %s", r.status, jt_text_str(&r.err));
+    out = jt_text_str(&r.out);
+    if (!jt_contains(out, "which the notice for 2033 names") ||
+        !jt_contains(out, "2032-12-31 holiday"))
+        fail_msg("calendar show 2032 after importing 2033: %s", out);
+    jt_cmd_free(&r);
 }
 
 /* The example notice in docs/calendar.md, the format's documentation, must import as
