@@ -1,6 +1,7 @@
 /* config.c - environment configuration. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,20 @@ jf_err jf_config_parse_uint(const char *s, unsigned min, unsigned max, unsigned 
     if (errno || *end != '\0' || v < min || v > max)
         return JF_ERR_RANGE;
     *out = (unsigned)v;
+    return JF_ERR_OK;
+}
+
+jf_err jf_config_parse_fraction(const char *s, double *out)
+{
+    char *end = NULL;
+    if (!s || !*s || isspace((unsigned char)*s))
+        return JF_ERR_PARSE;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0')
+        return JF_ERR_PARSE;
+    if (!(v >= 0.0 && v <= 1.0))
+        return JF_ERR_RANGE;
+    *out = v;
     return JF_ERR_OK;
 }
 
@@ -112,16 +127,10 @@ jf_err jf_config_load(jf_config *c, char *errbuf, size_t errsz)
     c->rules_file = dup_env("JIANFU_RULES_FILE");
     c->triage_threshold = 0.5;
     const char *th = getenv("JIANFU_TRIAGE_THRESHOLD");
-    if (th && *th) {
-        char *end = NULL;
-        double v = strtod(th, &end);
-        if (!end || *end != '\0' || !(v >= 0.0 && v <= 1.0)) {
-            snprintf(errbuf, errsz,
-                     "JIANFU_TRIAGE_THRESHOLD must be a number from 0 to 1, e.g. 0.5");
-            err = JF_ERR_CONFIG;
-            goto fail;
-        }
-        c->triage_threshold = v;
+    if (th && *th && jf_config_parse_fraction(th, &c->triage_threshold)) {
+        snprintf(errbuf, errsz, JF_CONFIG_THRESHOLD_HINT);
+        err = JF_ERR_CONFIG;
+        goto fail;
     }
     c->public_url = dup_env("JIANFU_PUBLIC_URL");
     if (!c->public_url) {

@@ -44,4 +44,12 @@ void jf_config_free(jf_config *c);
 /* jf_config_parse_uint - strict decimal parse of s into *out within [min, max]. */
 jf_err jf_config_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out) JF_WUR;
 
+/* jf_config_parse_fraction - strict parse of s as a number from 0 to 1 (a probability, such
+ * as the triage threshold) into *out: JF_ERR_PARSE when s is not a number, JF_ERR_RANGE when
+ * it is outside [0, 1] (NaN included). */
+jf_err jf_config_parse_fraction(const char *s, double *out) JF_WUR;
+
+/* What to tell a person whose JIANFU_TRIAGE_THRESHOLD jf_config_parse_fraction refused. */
+#define JF_CONFIG_THRESHOLD_HINT "JIANFU_TRIAGE_THRESHOLD must be a number from 0 to 1, e.g. 0.5"
+
 #endif

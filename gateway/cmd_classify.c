@@ -11,7 +11,8 @@
  *       train on the corpus and write the model
  *
  * The model file is --model/--out, else $JIANFU_MODEL_FILE, else var/model.bin; the rules
- * file is --rules, else $JIANFU_RULES_FILE, else none.
+ * file is --rules, else $JIANFU_RULES_FILE, else none; the threshold is --threshold, else
+ * $JIANFU_TRIAGE_THRESHOLD, else 0.5, so that classify says what serve would do.
  *
  * `jianfu classify` with no model file fails and says to run `jianfu train`, rather than
  * training from the corpus in memory: the model that `train` writes also holds the
@@ -80,6 +81,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, const char *allowe
     memset(o, 0, sizeof *o);
     o->threshold = JF_TRIAGE_DEFAULT_THRESHOLD;
     o->kind = JF_TRIAGE_MODEL_AUTO;
+    bool threshold_given = false;
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i];
         if (strncmp(opt, "--", 2) != 0 || !allowed_opt(allowed, opt + 2)) {
@@ -102,11 +104,9 @@ static int parse_opts(const char *cmd, int argc, char **argv, const char *allowe
         } else if (strcmp(opt, "--out") == 0) {
             o->out = val;
         } else if (strcmp(opt, "--threshold") == 0) {
-            char *end = NULL;
-            double t = strtod(val, &end);
-            if (!end || *end || end == val || !(t >= 0.0 && t <= 1.0))
+            if (jf_config_parse_fraction(val, &o->threshold))
                 return usage_error(cmd, "--threshold must be a number from 0 to 1");
-            o->threshold = t;
+            threshold_given = true;
         } else if (strcmp(opt, "--cv") == 0) {
             unsigned k = 0;
             if (jf_config_parse_uint(val, 2, MAX_CV_FOLDS, &k))
@@ -133,6 +133,12 @@ static int parse_opts(const char *cmd, int argc, char **argv, const char *allowe
     if (!o->rules) {
         const char *env = getenv("JIANFU_RULES_FILE");
         o->rules = env && *env ? env : NULL;
+    }
+    /* The threshold serve applies, unless the command line names another. */
+    const char *th = getenv("JIANFU_TRIAGE_THRESHOLD");
+    if (!threshold_given && th && *th && jf_config_parse_fraction(th, &o->threshold)) {
+        fprintf(stderr, "jianfu %s: %s\n", cmd, JF_CONFIG_THRESHOLD_HINT);
+        return JF_EXIT_USAGE;
     }
     return JF_EXIT_OK;
 }

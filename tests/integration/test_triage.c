@@ -46,6 +46,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -812,6 +813,46 @@ static void test_classify_cli(void **state)
         }
     }
     jt_cmd_free(&r);
+
+    /* The threshold is serve's JIANFU_TRIAGE_THRESHOLD unless --threshold names another: at
+     * 1 every message whose confidence is below 1 is marked for triage, at 0 none is. */
+    {
+        const char *env_one[] = {"JIANFU_TRIAGE_THRESHOLD=1", NULL};
+        const char *argv_env[] = {jt_env("JIANFU_TEST_BIN"), "classify", "--model",
+                                  G.base_model, NULL};
+        const char *argv_zero[] = {jt_env("JIANFU_TEST_BIN"),
+                                   "classify",
+                                   "--model",
+                                   G.base_model,
+                                   "--threshold",
+                                   "0",
+                                   NULL};
+        const char *const *argvs[] = {argv_env, argv_zero};
+        for (size_t k = 0; k < 2; k++) {
+            jt_run(&r, argvs[k], env_one, input, JT_CMD_TIMEOUT_MS);
+            if (r.status != 0)
+                fail_msg("classify with JIANFU_TRIAGE_THRESHOLD=1: exit %d: %s", r.status,
+                         jt_text_str(&r.err));
+            check_classify_json(jt_text_str(&r.out), 3, objs);
+            size_t marked = 0;
+            for (size_t i = 0; i < 3; i++) {
+                double conf = json_real_value(json_object_get(objs[i], "confidence"));
+                bool triage = json_is_true(json_object_get(objs[i], "triage"));
+                assert_true(k == 0 ? triage == (conf < 1.0) : !triage);
+                marked += triage;
+                json_decref(objs[i]);
+            }
+            if (k == 0)
+                assert_true(marked > 0);
+            jt_cmd_free(&r);
+        }
+        const char *env_bad[] = {"JIANFU_TRIAGE_THRESHOLD=70%", NULL};
+        jt_run(&r, argv_env, env_bad, input, JT_CMD_TIMEOUT_MS);
+        assert_int_equal(r.status, 2);
+        assert_non_null(strstr(jt_text_str(&r.err), "JIANFU_TRIAGE_THRESHOLD"));
+        assert_string_equal(jt_text_str(&r.out), "");
+        jt_cmd_free(&r);
+    }
 
     /* --eval: accuracy and a confusion matrix that agree with each other and the file. */
     snprintf(eval, sizeof eval, "%s/eval.tsv", t->dir);

@@ -2,6 +2,7 @@
  * published vectors (RFC 2202, RFC 4231, RFC 7914 section 11), log masking, config. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -172,6 +173,25 @@ static void test_config(void **state)
     assert_int_not_equal(jf_config_parse_uint("4x", 0, 100, &v), JF_ERR_OK);
     assert_int_not_equal(jf_config_parse_uint("101", 0, 100, &v), JF_ERR_OK);
 
+    /* Fractions (the triage threshold): the whole string a number in [0, 1]. */
+    static const struct {
+        const char *s;
+        bool ok;
+        double want;
+    } fractions[] = {
+        {"0.5", true, 0.5}, {"0", true, 0.0},   {"1", true, 1.0},   {"1e-3", true, 0.001},
+        {"", false, 0},     {" 0.5", false, 0}, {"0.5 ", false, 0}, {"0.5x", false, 0},
+        {"-0.1", false, 0}, {"1.01", false, 0}, {"nan", false, 0},  {"inf", false, 0},
+        {"half", false, 0}, {"0,5", false, 0},
+    };
+    for (size_t i = 0; i < sizeof fractions / sizeof fractions[0]; i++) {
+        double f = -1;
+        jf_err e = jf_config_parse_fraction(fractions[i].s, &f);
+        if ((e == JF_ERR_OK) != fractions[i].ok)
+            fail_msg("jf_config_parse_fraction(\"%s\") gave %d", fractions[i].s, (int)e);
+        assert_true(f == (fractions[i].ok ? fractions[i].want : -1));
+    }
+
     char msg[256];
     jf_config c;
     setenv("JIANFU_LISTEN", "0.0.0.0:9000", 1);
@@ -195,6 +215,14 @@ static void test_config(void **state)
     setenv("JIANFU_PUBLIC_URL", "jianfu.example.gov.cn", 1);
     assert_int_equal(jf_config_load(&c, msg, sizeof msg), JF_ERR_CONFIG);
     unsetenv("JIANFU_PUBLIC_URL");
+    setenv("JIANFU_TRIAGE_THRESHOLD", "0.7", 1);
+    assert_int_equal(jf_config_load(&c, msg, sizeof msg), JF_ERR_OK);
+    assert_true(c.triage_threshold == 0.7);
+    jf_config_free(&c);
+    setenv("JIANFU_TRIAGE_THRESHOLD", "70%", 1);
+    assert_int_equal(jf_config_load(&c, msg, sizeof msg), JF_ERR_CONFIG);
+    assert_string_equal(msg, JF_CONFIG_THRESHOLD_HINT);
+    unsetenv("JIANFU_TRIAGE_THRESHOLD");
     setenv("JIANFU_MAX_CONNECTIONS", "lots", 1);
     assert_int_equal(jf_config_load(&c, msg, sizeof msg), JF_ERR_CONFIG);
     assert_non_null(strstr(msg, "JIANFU_MAX_CONNECTIONS"));
