@@ -77,6 +77,17 @@ jf_err jf_store_exec(PGconn *conn, const char *sql, char *errbuf, size_t errsz)
     return err;
 }
 
+jf_err jf_store_exec_params(PGconn *conn, const char *sql, int n, const char *const *params,
+                            char *errbuf, size_t errsz)
+{
+    PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+    jf_err err = jf_store_result_err(conn, res);
+    if (err)
+        jf_store_errmsg(conn, res, errbuf, errsz);
+    PQclear(res);
+    return err;
+}
+
 void jf_store_rollback(PGconn *conn)
 {
     char msg[256];

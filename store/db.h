@@ -29,6 +29,11 @@ jf_err jf_store_result_err(PGconn *conn, const PGresult *res);
  * server's message goes to errbuf (may be NULL). */
 jf_err jf_store_exec(PGconn *conn, const char *sql, char *errbuf, size_t errsz) JF_WUR;
 
+/* jf_store_exec_params - the same for a command with n text parameters (NULL: SQL NULL)
+ * whose result rows, if any, are not wanted. */
+jf_err jf_store_exec_params(PGconn *conn, const char *sql, int n, const char *const *params,
+                            char *errbuf, size_t errsz) JF_WUR;
+
 /* jf_store_rollback - end a failed transaction; a failure to do so is logged (the
  * connection is then unusable and the caller's next use of it reconnects). */
 void jf_store_rollback(PGconn *conn);

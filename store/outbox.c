@@ -125,23 +125,16 @@ void jf_store_outbox_rows_free(jf_store_outbox_row *rows, int n)
     }
 }
 
-static jf_err settle(PGconn *conn, const char *sql, int n, const char *const *params)
-{
-    PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-    jf_err err = jf_store_result_err(conn, res);
-    PQclear(res);
-    return err;
-}
-
 jf_err jf_store_outbox_sent(PGconn *conn, int64_t id)
 {
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", (long long)id);
     const char *p[] = {ids};
-    return settle(conn,
-                  "UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL"
-                  " WHERE id = $1",
-                  1, p);
+    return jf_store_exec_params(
+        conn,
+        "UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL"
+        " WHERE id = $1",
+        1, p, NULL, 0);
 }
 
 jf_err jf_store_outbox_retry(PGconn *conn, int64_t id, int delay_s, const char *error)
@@ -150,10 +143,11 @@ jf_err jf_store_outbox_retry(PGconn *conn, int64_t id, int delay_s, const char *
     snprintf(ids, sizeof ids, "%lld", (long long)id);
     snprintf(delay, sizeof delay, "%d", delay_s);
     const char *p[] = {ids, delay, error};
-    return settle(conn,
-                  "UPDATE outbox SET next_attempt_at = now() + make_interval(secs => $2),"
-                  " last_error = left($3, 256) WHERE id = $1 AND status = 'pending'",
-                  3, p);
+    return jf_store_exec_params(
+        conn,
+        "UPDATE outbox SET next_attempt_at = now() + make_interval(secs => $2),"
+        " last_error = left($3, 256) WHERE id = $1 AND status = 'pending'",
+        3, p, NULL, 0);
 }
 
 jf_err jf_store_outbox_dead(PGconn *conn, int64_t id, const char *error)
@@ -161,7 +155,7 @@ jf_err jf_store_outbox_dead(PGconn *conn, int64_t id, const char *error)
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", (long long)id);
     const char *p[] = {ids, error};
-    return settle(conn,
-                  "UPDATE outbox SET status = 'dead', last_error = left($2, 256) WHERE id = $1",
-                  2, p);
+    return jf_store_exec_params(
+        conn, "UPDATE outbox SET status = 'dead', last_error = left($2, 256) WHERE id = $1", 2,
+        p, NULL, 0);
 }

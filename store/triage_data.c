@@ -169,46 +169,42 @@ jf_err jf_store_correct(PGconn *conn, const char *code, const char *category,
     res = NULL;
 
     const char *p2[] = {id, category, dept_code ? dept_id : NULL};
-    res = PQexecParams(conn,
-                       "UPDATE complaints SET category = coalesce($2, category),"
-                       " department_id = coalesce($3::bigint, department_id),"
-                       " status = CASE WHEN $3::bigint IS NOT NULL AND status = 'triage'"
-                       "               THEN 'assigned' ELSE status END,"
-                       " route_reason = CASE WHEN $3::bigint IS NOT NULL"
-                       "   THEN jsonb_build_object('by', 'correction') ELSE route_reason END"
-                       " WHERE id = $1",
-                       3, NULL, p2, NULL, NULL, 0);
-    err = jf_store_result_err(conn, res);
+    err = jf_store_exec_params(
+        conn,
+        "UPDATE complaints SET category = coalesce($2, category),"
+        " department_id = coalesce($3::bigint, department_id),"
+        " status = CASE WHEN $3::bigint IS NOT NULL AND status = 'triage'"
+        "               THEN 'assigned' ELSE status END,"
+        " route_reason = CASE WHEN $3::bigint IS NOT NULL"
+        "   THEN jsonb_build_object('by', 'correction') ELSE route_reason END"
+        " WHERE id = $1",
+        3, p2, errbuf, errsz);
     if (err)
-        goto fail_msg;
-    PQclear(res);
+        goto fail;
     const char *p3[] = {id, category, dept_code ? dept_id : NULL, reason, actor};
-    res = PQexecParams(conn,
-                       "INSERT INTO corrections (complaint_id, category, department_id, reason,"
-                       " actor) VALUES ($1, $2, $3::bigint, $4, $5)",
-                       5, NULL, p3, NULL, NULL, 0);
-    err = jf_store_result_err(conn, res);
+    err = jf_store_exec_params(
+        conn,
+        "INSERT INTO corrections (complaint_id, category, department_id, reason,"
+        " actor) VALUES ($1, $2, $3::bigint, $4, $5)",
+        5, p3, errbuf, errsz);
     if (err)
-        goto fail_msg;
-    PQclear(res);
+        goto fail;
     const char *p4[] = {id, actor, oc, category, od, dept_code, reason};
-    res = PQexecParams(conn,
-                       "INSERT INTO complaint_events (complaint_id, kind, actor, detail)"
-                       " VALUES ($1, 'corrected', $2, jsonb_strip_nulls(jsonb_build_object("
-                       " 'category_from', $3::text, 'category_to', $4::text,"
-                       " 'department_from', $5::text, 'department_to', $6::text,"
-                       " 'reason', $7::text)))",
-                       7, NULL, p4, NULL, NULL, 0);
-    err = jf_store_result_err(conn, res);
+    err = jf_store_exec_params(
+        conn,
+        "INSERT INTO complaint_events (complaint_id, kind, actor, detail)"
+        " VALUES ($1, 'corrected', $2, jsonb_strip_nulls(jsonb_build_object("
+        " 'category_from', $3::text, 'category_to', $4::text,"
+        " 'department_from', $5::text, 'department_to', $6::text,"
+        " 'reason', $7::text)))",
+        7, p4, errbuf, errsz);
     if (err)
-        goto fail_msg;
-    PQclear(res);
-    res = NULL;
+        goto fail;
     if (dept_code && (!od || strcmp(od, dept_code) != 0)) {
         /* The new department hears of it the way intake tells a department of a complaint
          * routed to it: through its robot, if it has one, in the same transaction. */
         const char *p5[] = {id, dept_id};
-        res = PQexecParams(
+        err = jf_store_exec_params(
             conn,
             "INSERT INTO outbox (purpose, department_id, channel_kind, channel_name, body)"
             " SELECT 'notify', d.id, d.notify_kind, d.code,"
@@ -218,20 +214,12 @@ jf_err jf_store_correct(PGconn *conn, const char *code, const char *category,
             "     to_char(c.answer_due AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD'))"
             "   FROM complaints c, departments d"
             "  WHERE c.id = $1 AND d.id = $2::bigint AND d.notify_kind IS NOT NULL",
-            2, NULL, p5, NULL, NULL, 0);
-        err = jf_store_result_err(conn, res);
+            2, p5, errbuf, errsz);
         if (err)
-            goto fail_msg;
-        PQclear(res);
-        res = NULL;
+            goto fail;
     }
-    free(oc);
-    free(od);
-    oc = od = NULL;
     err = jf_store_exec(conn, "COMMIT", errbuf, errsz);
-    goto out;
-fail_msg:
-    jf_store_errmsg(conn, res, errbuf, errsz);
+fail:
     free(oc);
     free(od);
 out:
