@@ -613,9 +613,12 @@ static jf_err triage_action(PGconn *conn, void *arg, char *msg, size_t msgsz)
 }
 
 /* `jianfu triage [--format text|csv|json] [--limit N]`: the coordinators' triage queue,
- * oldest first, each with the classifier's guess, why it waits and the start of its text. */
+ * oldest first, each with the classifier's guess, why it waits and the start of its text.
+ * `jianfu triage stats ...` is the report of cmd_routing.c. */
 int jf_cmd_triage(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "stats") == 0)
+        return jf_cmd_triage_stats(argc, argv);
     const char *format = "text", *limit = NULL;
     queue_ctx ctx = {.format = OUT_TEXT};
     for (int i = 1; i < argc; i++) {

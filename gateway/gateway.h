@@ -21,6 +21,7 @@ int jf_cmd_user(int argc, char **argv);
 int jf_cmd_overdue(int argc, char **argv);
 int jf_cmd_show(int argc, char **argv);
 int jf_cmd_triage(int argc, char **argv);
+int jf_cmd_triage_stats(int argc, char **argv); /* cmd_routing.c: `triage stats` */
 int jf_cmd_twilio_sign(int argc, char **argv);
 int jf_cmd_calendar(int argc, char **argv);
 int jf_cmd_correct(int argc, char **argv);

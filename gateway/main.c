@@ -29,7 +29,9 @@ static const subcommand subcommands[] = {
     {"show", jf_cmd_show,
      "show CODE [--format text|json]   one complaint: route reason, deadlines, timeline"},
     {"triage", jf_cmd_triage,
-     "triage [--format text|csv|json] [--limit N]   the coordinators' triage queue"},
+     "triage [--format text|csv|json] [--limit N]   the coordinators' triage queue\n"
+     "  triage stats [--since RFC3339] [--until RFC3339] [--format text|json]\n"
+     "                             routing at intake, and what coordinators changed since"},
     {"category", jf_cmd_category,
      "category set CODE [--sla ACK,ANSWER,RESOLVE] [--dept DEPT|--no-dept]"},
     {"correct", jf_cmd_correct,

@@ -1,4 +1,5 @@
-/* coordinator.c - reading one complaint with its timeline, and the triage queue. */
+/* coordinator.c - reading one complaint with its timeline, the triage queue, and how
+ * routing at intake has fared. */
 #include "coordinator.h"
 
 #include <stdio.h>
@@ -44,6 +45,22 @@ static const char triage_sql[] =
     " WHERE c.status = 'triage'"
     " ORDER BY c.received_at, c.id"
     " LIMIT $1::int";
+
+/* What intake decided is in the 'received' event it wrote in the same transaction as the
+ * complaint (detail.status and detail.route); what the complaint is now is in the complaint
+ * itself, which a correction updates. */
+static const char routing_sql[] =
+    "SELECT e.detail->>'status', e.detail->'route'->>'by', e.detail->'route'->>'why',"
+    "       e.detail->'route'->>'category', c.category,"
+    "       d.code IS DISTINCT FROM e.detail->'route'->>'department',"
+    "       EXISTS (SELECT 1 FROM corrections k WHERE k.complaint_id = c.id),"
+    "       c.status = 'triage', count(*)"
+    "  FROM complaints c"
+    "  JOIN complaint_events e ON e.complaint_id = c.id AND e.kind = 'received'"
+    "  LEFT JOIN departments d ON d.id = c.department_id"
+    " WHERE ($1::bigint IS NULL OR c.received_at >= to_timestamp($1::bigint))"
+    "   AND ($2::bigint IS NULL OR c.received_at < to_timestamp($2::bigint))"
+    " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8";
 
 static const char *nullable(const PGresult *res, int row, int col)
 {
@@ -176,6 +193,39 @@ jf_err jf_store_triage_queue(PGconn *conn, int limit, jf_store_triage_fn fn, voi
             .truncated = bool_at(res, i, 9),
         };
         if (fn(&row, arg))
+            break;
+    }
+out:
+    PQclear(res);
+    return err;
+}
+
+jf_err jf_store_routing_stats(PGconn *conn, int64_t since, int64_t until,
+                              jf_store_routing_fn fn, void *arg, char *errbuf, size_t errsz)
+{
+    char sb[24], ub[24];
+    snprintf(sb, sizeof sb, "%lld", (long long)since);
+    snprintf(ub, sizeof ub, "%lld", (long long)until);
+    const char *params[] = {since < 0 ? NULL : sb, until < 0 ? NULL : ub};
+    PGresult *res = PQexecParams(conn, routing_sql, 2, NULL, params, NULL, NULL, 0);
+    jf_err err = jf_store_result_err(conn, res);
+    if (err) {
+        jf_store_errmsg(conn, res, errbuf, errsz);
+        goto out;
+    }
+    for (int i = 0; i < PQntuples(res); i++) {
+        jf_store_routing_group g = {
+            .status0 = nullable(res, i, 0),
+            .by0 = nullable(res, i, 1),
+            .why0 = nullable(res, i, 2),
+            .category0 = nullable(res, i, 3),
+            .category = nullable(res, i, 4),
+            .dept_changed = bool_at(res, i, 5),
+            .corrected = bool_at(res, i, 6),
+            .waiting = bool_at(res, i, 7),
+            .count = int_at(res, i, 8),
+        };
+        if (fn(&g, arg))
             break;
     }
 out:

@@ -1,5 +1,5 @@
-/* coordinator.h - the coordinators' read side: one complaint with its timeline, and the
- * triage queue.
+/* coordinator.h - the coordinators' read side: one complaint with its timeline, the
+ * triage queue, and how routing at intake has fared since.
  *
  * Returns only what coordinators may see: ticket code, status, channel kind, category,
  * department, confidence, urgency, the deadlines, the redacted body, why the complaint was
@@ -90,5 +90,29 @@ typedef int (*jf_store_triage_fn)(const jf_store_triage_row *row, void *arg);
  * queue whatever the limit, before the first call of fn, so fn may print it as a header. */
 jf_err jf_store_triage_queue(PGconn *conn, int limit, jf_store_triage_fn fn, void *arg,
                              int64_t *total, char *errbuf, size_t errsz) JF_WUR;
+
+typedef struct {
+    const char *status0;   /* "assigned" or "triage" as intake left it; NULL for a
+                            * complaint stored before intake recorded it */
+    const char *by0;       /* intake's route reason "by": named, category, triage; or NULL */
+    const char *why0;      /* its "why" (why the complaint was left for triage); or NULL */
+    const char *category0; /* the classifier's category at intake; NULL if not classified */
+    const char *category;  /* the category now (a coordinator may have changed it) */
+    bool dept_changed;     /* the department now is not the one intake chose */
+    bool corrected;        /* at least one coordinator's correction is recorded */
+    bool waiting;          /* still in the triage queue */
+    int64_t count;         /* how many complaints share all of the above */
+} jf_store_routing_group;
+
+typedef int (*jf_store_routing_fn)(const jf_store_routing_group *g, void *arg);
+
+/* jf_store_routing_stats - the complaints received in [since, until) (seconds since the
+ * epoch; since < 0: from the first, until < 0: to now), counted in groups of what intake
+ * decided and what they are now; fn is called once per group (none when there are no
+ * complaints), in no particular order. Reads only the received event's route reason, the
+ * categories, the departments and whether corrections exist: no text, no identifier. */
+jf_err jf_store_routing_stats(PGconn *conn, int64_t since, int64_t until,
+                              jf_store_routing_fn fn, void *arg, char *errbuf,
+                              size_t errsz) JF_WUR;
 
 #endif

@@ -1,5 +1,6 @@
 /* test_show.c - the coordinators' view of why a complaint went where it went (issue 4):
- * `jianfu show CODE` and `jianfu triage`, against the real jianfu binary and PostgreSQL.
+ * `jianfu show CODE`, `jianfu triage` and `jianfu triage stats`, against the real jianfu
+ * binary and PostgreSQL.
  *
  * The group set-up trains a model on the shipped corpus, makes departments jiaoyu (县教育局,
  * alias 教体局) and tongji (forms' default department), and takes in three SMS through
@@ -33,7 +34,13 @@
  *   - after `jianfu correct --dept`, show says the complaint was re-routed by a
  *     coordinator, the timeline has the correction after the receipt, and the queue
  *     shrinks;
- *   - nothing printed by either command, in any format, contains the sender's number, the
+ *   - `triage stats`, after the routed complaint's category and department are corrected
+ *     too, counts what intake did and what coordinators changed since: 1 routed (category
+ *     and department changed, forms → apps), 2 left for triage (other: decided, category
+ *     kept; below the threshold: waiting), per category and in JSON alike; a period counts
+ *     only what arrived in it; a malformed or backwards period, another format or another
+ *     option is exit 2;
+ *   - nothing printed by any of these commands, in any format, contains the sender's number, the
  *     number quoted in the text, the reporter key, a provider message id or the names of
  *     the columns that hold them.
  * Needs ./tests/run.
@@ -606,6 +613,135 @@ static void test_after_correction(void **state)
     jt_text_free(&out);
 }
 
+static json_int_t jint(const json_t *o, const char *path)
+{
+    /* path is "a.b.c" through nested objects */
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", path);
+    const json_t *v = o;
+    for (char *save = NULL, *k = strtok_r(buf, ".", &save); k; k = strtok_r(NULL, ".", &save))
+        v = json_object_get(v, k);
+    if (!json_is_integer(v))
+        fail_msg("no whole number at %s in the report", path);
+    return json_integer_value(v);
+}
+
+/* The category row of code in the report's "categories" array. */
+static const json_t *category_row(const json_t *doc, const char *code)
+{
+    const json_t *cats = json_object_get(doc, "categories"), *row;
+    size_t i;
+    json_array_foreach(cats, i, row)
+    {
+        if (strcmp(jstr(row, "category"), code) == 0)
+            return row;
+    }
+    fail_msg("no row for %s in the report's categories", code);
+    return NULL;
+}
+
+static void test_triage_stats(void **state)
+{
+    (void)state;
+    jt_text out = {0};
+    /* The forms complaint intake routed to jiaoyu by name: a coordinator now moves it to
+     * apps and tongji. With test_after_correction, three complaints: one routed (since
+     * changed in both), one other (decided, category kept), one below the threshold
+     * (waiting). */
+    JT_OK(&G.db, "correct", G.named, "--category", "apps", "--dept", "tongji", "--reason",
+          "测试：统计");
+
+    JT_OUT(&G.db, out, "triage", "stats");
+    const char *o = jt_text_str(&out);
+    expect_in(o, "complaints received before ", "triage stats");
+    expect_in(o, ": 3\n", "triage stats");
+    expect_in(o, "\nrouted without a person                        1  33.3%\n", "triage stats");
+    expect_in(o, "  to a department named in the text            1\n", "triage stats");
+    expect_in(o, "  category changed since                       1  category kept 0.0%\n",
+              "triage stats");
+    expect_in(o, "  department changed since                     1  department kept 0.0%\n",
+              "triage stats");
+    expect_in(o, "\nleft for triage                                2  66.7%\n", "triage stats");
+    expect_in(o, "  not a burden complaint (other)               1       0       1  1 (100.0%)\n",
+              "triage stats");
+    expect_in(o, "  confidence below the threshold               1       1       0  0 (-)\n",
+              "triage stats");
+    expect_in(o, "  forms              1       1       1       0       0  填表报数\n",
+              "triage stats");
+    expect_in(o, "  forms 填表报数 → apps 政务App与工作群  1\n", "triage stats");
+    expect_in(o, "upper bound", "triage stats");
+    assert_false(jt_contains(o, "no classification model"));
+    expect_anonymous(o, "triage stats");
+    for (size_t i = 0; i < 3; i++)
+        assert_false(jt_contains(o, i == 0 ? G.named : i == 1 ? G.question : G.long_forms));
+    jt_text_free(&out);
+
+    JT_OUT(&G.db, out, "triage", "stats", "--format", "json");
+    o = jt_text_str(&out);
+    expect_anonymous(o, "triage stats --format json");
+    json_t *doc = parse_json(o, "triage stats --format json");
+    assert_true(json_is_null(json_object_get(doc, "since")));
+    assert_int_equal(jint(doc, "received"), 3);
+    assert_int_equal(jint(doc, "unrouted"), 0);
+    assert_int_equal(jint(doc, "routed.total"), 1);
+    assert_int_equal(jint(doc, "routed.named"), 1);
+    assert_int_equal(jint(doc, "routed.category"), 0);
+    assert_int_equal(jint(doc, "routed.category_changed"), 1);
+    assert_int_equal(jint(doc, "routed.department_changed"), 1);
+    assert_int_equal(jint(doc, "triage.total"), 2);
+    assert_int_equal(jint(doc, "triage.reasons.other.count"), 1);
+    assert_int_equal(jint(doc, "triage.reasons.other.waiting"), 0);
+    assert_int_equal(jint(doc, "triage.reasons.other.decided"), 1);
+    assert_int_equal(jint(doc, "triage.reasons.other.kept"), 1);
+    assert_int_equal(jint(doc, "triage.reasons.below_threshold.count"), 1);
+    assert_int_equal(jint(doc, "triage.reasons.below_threshold.waiting"), 1);
+    assert_int_equal(jint(doc, "triage.reasons.below_threshold.decided"), 0);
+    assert_int_equal(jint(doc, "triage.reasons.no_model.count"), 0);
+    const json_t *forms = category_row(doc, "forms");
+    assert_int_equal(jint(forms, "routed"), 1);
+    assert_int_equal(jint(forms, "routed_changed"), 1);
+    assert_int_equal(jint(forms, "triaged"), 1);
+    assert_int_equal(jint(forms, "decided"), 0);
+    const json_t *other = category_row(doc, "other");
+    assert_int_equal(jint(other, "triaged"), 1);
+    assert_int_equal(jint(other, "kept"), 1);
+    assert_int_equal(jint(category_row(doc, "apps"), "routed"), 0);
+    const json_t *changes = json_object_get(doc, "changes");
+    assert_int_equal(json_array_size(changes), 1);
+    assert_string_equal(jstr(json_array_get(changes, 0), "from"), "forms");
+    assert_string_equal(jstr(json_array_get(changes, 0), "to"), "apps");
+    assert_int_equal(jint(json_array_get(changes, 0), "count"), 1);
+    json_decref(doc);
+    jt_text_free(&out);
+
+    /* A period: everything arrived after 2026-01-01 and before 2100, nothing in 2025. */
+    JT_OUT(&G.db, out, "triage", "stats", "--since", "2026-01-01T00:00:00+08:00", "--until",
+           "2100-01-01T00:00:00Z", "--format", "json");
+    doc = parse_json(jt_text_str(&out), "triage stats with a period");
+    assert_string_equal(jstr(doc, "since"), "2026-01-01T00:00:00+08:00");
+    assert_string_equal(jstr(doc, "until"), "2100-01-01T08:00:00+08:00");
+    assert_int_equal(jint(doc, "received"), 3);
+    json_decref(doc);
+    jt_text_free(&out);
+    JT_OUT(&G.db, out, "triage", "stats", "--since", "2025-01-01T00:00:00+08:00", "--until",
+           "2026-01-01T00:00:00+08:00");
+    assert_string_equal(jt_text_str(&out), "complaints received from 2025-01-01T00:00:00+08:00 "
+                                           "to 2026-01-01T00:00:00+08:00: 0\n");
+    jt_text_free(&out);
+
+    const char *bad_since[] = {"triage", "stats", "--since", "2026-11-01", NULL};
+    expect_refused("jianfu triage stats: --since must be RFC 3339, e.g. "
+                   "2026-11-01T00:00:00+08:00",
+                   bad_since);
+    const char *backwards[] = {"triage", "stats", "--since", "2026-11-02T00:00:00+08:00",
+                               "--until", "2026-11-01T00:00:00+08:00", NULL};
+    expect_refused("jianfu triage stats: --since must be before --until", backwards);
+    const char *bad_format[] = {"triage", "stats", "--format", "csv", NULL};
+    expect_refused("jianfu triage stats: --format must be text or json", bad_format);
+    const char *unknown[] = {"triage", "stats", "--limit", "1", NULL};
+    expect_refused("--limit", unknown);
+}
+
 int main(void)
 {
     if (!jt_begin("test_show"))
@@ -614,7 +750,7 @@ int main(void)
         cmocka_unit_test(test_show_named),       cmocka_unit_test(test_show_triage_reasons),
         cmocka_unit_test(test_show_threshold),   cmocka_unit_test(test_show_refusals),
         cmocka_unit_test(test_show_json),        cmocka_unit_test(test_triage_queue),
-        cmocka_unit_test(test_after_correction),
+        cmocka_unit_test(test_after_correction), cmocka_unit_test(test_triage_stats),
     };
     return jt_end(cmocka_run_group_tests(tests, group_setup, group_teardown));
 }
