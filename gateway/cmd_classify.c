@@ -5,9 +5,9 @@
  *       one message per stdin line -> one JSON object per stdout line
  *   jianfu classify --eval FILE [--model FILE] [--rules FILE] [--threshold P]
  *       evaluate the saved model on a labelled TSV file
- *   jianfu classify --eval FILE --cv K [--kind auto|nb|lr] [--rules FILE] [--threshold P]
+ *   jianfu classify --eval FILE --cv K [--kind auto|nb|lr|svm] [--rules FILE] [--threshold P]
  *       K-fold cross-validation over the TSV file (no saved model involved)
- *   jianfu train [--corpus FILE] [--rules FILE] [--out FILE] [--kind auto|nb|lr]
+ *   jianfu train [--corpus FILE] [--rules FILE] [--out FILE] [--kind auto|nb|lr|svm]
  *       train on the corpus and write the model
  *
  * The model file is --model/--out, else $JIANFU_MODEL_FILE, else var/model.bin; the rules
@@ -55,9 +55,10 @@ static int usage_error(const char *cmd, const char *msg)
 
 static const char *kind_name(jf_triage_model_kind k)
 {
-    return k == JF_TRIAGE_MODEL_NB   ? "naive Bayes"
-           : k == JF_TRIAGE_MODEL_LR ? "logistic regression"
-                                     : "auto";
+    return k == JF_TRIAGE_MODEL_NB    ? "naive Bayes"
+           : k == JF_TRIAGE_MODEL_LR  ? "logistic regression"
+           : k == JF_TRIAGE_MODEL_SVM ? "linear SVM"
+                                      : "auto";
 }
 
 /* Whether name (without its "--") is one of the space-separated words of allowed. */
@@ -119,8 +120,10 @@ static int parse_opts(const char *cmd, int argc, char **argv, const char *allowe
                 o->kind = JF_TRIAGE_MODEL_NB;
             else if (strcmp(val, "lr") == 0)
                 o->kind = JF_TRIAGE_MODEL_LR;
+            else if (strcmp(val, "svm") == 0)
+                o->kind = JF_TRIAGE_MODEL_SVM;
             else
-                return usage_error(cmd, "--kind must be auto, nb or lr");
+                return usage_error(cmd, "--kind must be auto, nb, lr or svm");
         } else {
             fprintf(stderr, "jianfu %s: unknown option '%s' (see `jianfu --help`)\n", cmd, opt);
             return JF_EXIT_USAGE;

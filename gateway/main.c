@@ -40,9 +40,10 @@ static const subcommand subcommands[] = {
      "calendar import FILE | calendar show YEAR   official holiday notices"},
     {"classify", jf_cmd_classify,
      "classify [--model FILE] [--rules FILE] [--threshold P]   stdin lines -> JSON lines\n"
-     "  classify --eval FILE [--cv K [--kind auto|nb|lr]]   accuracy, P/R/F1, confusion"},
+     "  classify --eval FILE [--cv K [--kind auto|nb|lr|svm]]   accuracy, P/R/F1, confusion"},
     {"train", jf_cmd_train,
-     "train [--corpus FILE] [--rules FILE] [--out FILE] [--kind auto|nb|lr]   build the model"},
+     "train [--corpus FILE] [--rules FILE] [--out FILE] [--kind auto|nb|lr|svm]   build the "
+     "model"},
     {"twilio-sign", jf_cmd_twilio_sign,
      "twilio-sign --url URL NAME=VALUE...   print the X-Twilio-Signature for a test request"},
 };

@@ -1,5 +1,6 @@
-/* classify.c - character n-gram features, naive Bayes and logistic regression, the
- * temperature that calibrates their confidence, and evaluation (see classify.h). */
+/* classify.c - character n-gram features, naive Bayes, logistic regression and linear
+ * SVMs, the temperature that calibrates their confidence, and evaluation (see
+ * classify.h). */
 #include "triage/classify.h"
 
 #include <math.h>
@@ -32,6 +33,9 @@
  * unit-length binary features and a few hundred to a few thousand examples. */
 static const double nb_alpha_grid[] = {0.01, 0.03, 0.1, 0.3, 1.0};
 static const double lr_lambda_grid[] = {1e-6, 1e-5, 1e-4, 1e-3};
+/* The SVM's penalty on the same scale as LR's (the mean loss per example plus lambda/2
+ * |w|^2, i.e. C = 1 / (lambda * examples)): about C = 0.4 to 4 on the shipped corpus. */
+static const double svm_lambda_grid[] = {5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3};
 
 /* ---- hashing and features -------------------------------------------------------------- */
 
@@ -154,7 +158,8 @@ static double mean_nll(const double *s, const double *adj, const int *gold, size
  * the minimum to well within what matters. beta is capped at 10 (T >= 0.1): on data the
  * model separates perfectly the loss keeps falling as T -> 0, and an unbounded T would
  * make every confidence 1 and no keyword rule able to overrule the model. On the corpus
- * T is about 0.3-0.5 for logistic regression and 3 for naive Bayes, far from the cap. */
+ * T is about 0.18 for the SVMs (whose scores span about -2 to 2), 0.3-0.5 for logistic
+ * regression and 3 for naive Bayes, clear of the cap. */
 static double fit_temperature(const double *s, const double *adj, const int *gold, size_t n,
                               double *nll_out)
 {
@@ -469,7 +474,7 @@ static void fit_free(fit *f)
 static double idf_norm(jf_triage_model_kind kind, const float *idf, size_t n)
 {
     double sum = 0.0;
-    if (kind != JF_TRIAGE_MODEL_LR)
+    if (kind == JF_TRIAGE_MODEL_NB)
         return 1.0;
     for (size_t k = 0; k < n; k++)
         sum += (double)idf[k] * idf[k];
@@ -478,7 +483,7 @@ static double idf_norm(jf_triage_model_kind kind, const float *idf, size_t n)
 
 static double feature_value(jf_triage_model_kind kind, float idf, double inv_norm)
 {
-    return kind == JF_TRIAGE_MODEL_LR ? idf * inv_norm : 1.0;
+    return kind != JF_TRIAGE_MODEL_NB ? idf * inv_norm : 1.0;
 }
 
 /* The known rows of example i and their idf, into rows/idf (MAX_FEATURES); returns n. */
@@ -602,6 +607,23 @@ static void shuffle(size_t *a, size_t n, uint64_t *state)
  * shrinking of every weight at every step is carried by one scale factor instead of touching
  * all weights, so a step costs only the example's features. The order of examples is reshuffled
  * each epoch from the seed, so the fit is deterministic. */
+/* The feature values of the m examples idx, parallel to d->rows: every feature of a
+ * training example is known to the fit, so its TF-IDF values scaled to unit length
+ * (feature_value) are fixed, and are computed once. f->idf must be fitted. */
+static void unit_values(const fit *f, const dataset *d, const size_t *idx, size_t m,
+                        double *val)
+{
+    for (size_t j = 0; j < m; j++) {
+        size_t i = idx[j];
+        double sum = 0.0;
+        for (size_t k = d->start[i]; k < d->start[i + 1]; k++)
+            sum += (double)f->idf[d->rows[k]] * f->idf[d->rows[k]];
+        double inv = sum > 0 ? 1.0 / sqrt(sum) : 0.0;
+        for (size_t k = d->start[i]; k < d->start[i + 1]; k++)
+            val[k] = f->idf[d->rows[k]] * inv;
+    }
+}
+
 static jf_err fit_lr(fit *f, const dataset *d, const size_t *idx, size_t m, double lambda,
                      unsigned epochs, uint64_t seed)
 {
@@ -623,15 +645,7 @@ static jf_err fit_lr(fit *f, const dataset *d, const size_t *idx, size_t m, doub
     if (!f->w || !order || !val || fit_idf(f, d, idx, m))
         goto out;
     memcpy(order, idx, m * sizeof *order);
-    for (size_t j = 0; j < m; j++) {
-        size_t i = idx[j];
-        double sum = 0.0;
-        for (size_t k = d->start[i]; k < d->start[i + 1]; k++)
-            sum += (double)f->idf[d->rows[k]] * f->idf[d->rows[k]];
-        double inv = sum > 0 ? 1.0 / sqrt(sum) : 0.0;
-        for (size_t k = d->start[i]; k < d->start[i + 1]; k++)
-            val[k] = f->idf[d->rows[k]] * inv;
-    }
+    unit_values(f, d, idx, m, val);
 
     for (unsigned e = 0; e < epochs; e++) {
         shuffle(order, m, &state);
@@ -678,6 +692,103 @@ out:
     return err;
 }
 
+/* Linear SVMs, one per category against the rest, with the squared hinge loss, over the
+ * same unit-length TF-IDF features as LR and a bias feature of value 1 (penalised like the
+ * others), trained together by dual coordinate descent (Hsieh et al., "A dual coordinate
+ * descent method for large-scale linear SVM", ICML 2008, the method of liblinear): each
+ * step optimises one instance's dual variable for every category in closed form and moves
+ * the weights by the change, until the projected gradients span less than SVM_TOLERANCE
+ * or SVM_MAX_EPOCHS passes, in an order reshuffled each pass from the seed. An instance
+ * weighs C = 1 / (lambda * m) in the loss, so lambda means what it means for LR. Every
+ * example is an instance of its label; a mixed one (A+B) is an instance of A of weight
+ * 1 - JF_TRIAGE_ALSO_WEIGHT and of B of weight JF_TRIAGE_ALSO_WEIGHT, as LR's soft targets
+ * split it (cross-validation put this about 0.3 points above ignoring B). */
+#define SVM_TOLERANCE 0.1
+#define SVM_MAX_EPOCHS 200
+
+static jf_err fit_svm(fit *f, const dataset *d, const size_t *idx, size_t m, double lambda,
+                      uint64_t seed)
+{
+    size_t *order = NULL, ninst = 0;
+    double *val = NULL, *alpha = NULL;
+    uint64_t state = seed;
+    jf_err err = JF_ERR_NOMEM;
+    const double diag = 0.5 * lambda * (double)(m ? m : 1); /* 1 / (2C) */
+
+    f->kind = JF_TRIAGE_MODEL_SVM;
+    f->param = lambda;
+    memset(f->bias, 0, sizeof f->bias);
+    f->w = calloc((d->nrows ? d->nrows : 1) * NCAT, sizeof *f->w);
+    /* Instance 2j is example idx[j] as its label; 2j+1, as its second category if any. */
+    order = malloc((m ? 2 * m : 1) * sizeof *order);
+    val = calloc(d->start[d->n] ? d->start[d->n] : 1, sizeof *val);
+    alpha = calloc((m ? 2 * m : 1) * NCAT, sizeof *alpha);
+    if (!f->w || !order || !val || !alpha || fit_idf(f, d, idx, m))
+        goto out;
+    for (size_t j = 0; j < m; j++) {
+        order[ninst++] = 2 * j;
+        if (d->also[idx[j]] >= 0)
+            order[ninst++] = 2 * j + 1;
+    }
+    unit_values(f, d, idx, m, val);
+
+    for (unsigned e = 0; e < SVM_MAX_EPOCHS; e++) {
+        double pg_max = -INFINITY, pg_min = INFINITY;
+        shuffle(order, ninst, &state);
+        for (size_t j = 0; j < ninst; j++) {
+            size_t inst = order[j], i = idx[inst / 2];
+            int label = inst % 2 ? d->also[i] : d->label[i];
+            double share = d->also[i] < 0 ? 1.0
+                           : inst % 2     ? JF_TRIAGE_ALSO_WEIGHT
+                                          : 1.0 - JF_TRIAGE_ALSO_WEIGHT;
+            double dg = diag / share;                  /* 1 / (2C) for this instance */
+            double z[NCAT], delta[NCAT], q = 1.0 + dg; /* |x|^2 with the bias, + 1/(2C) */
+            bool moved = false;
+
+            memcpy(z, f->bias, sizeof z);
+            for (size_t k = d->start[i]; k < d->start[i + 1]; k++) {
+                const double *w = f->w + (size_t)d->rows[k] * NCAT;
+                q += val[k] * val[k];
+                for (int c = 0; c < NCAT; c++)
+                    z[c] += val[k] * w[c];
+            }
+            for (int c = 0; c < NCAT; c++) {
+                double y = label == c ? 1.0 : -1.0, *a = alpha + inst * NCAT + c;
+                double g = y * z[c] - 1.0 + dg * *a;
+                double pg = *a > 0 ? g : fmin(g, 0.0);
+                pg_max = fmax(pg_max, pg);
+                pg_min = fmin(pg_min, pg);
+                delta[c] = 0.0;
+                if (fabs(pg) > 1e-12) {
+                    double next = fmax(*a - g / q, 0.0);
+                    delta[c] = (next - *a) * y;
+                    *a = next;
+                    moved = true;
+                }
+            }
+            if (!moved)
+                continue;
+            for (size_t k = d->start[i]; k < d->start[i + 1]; k++) {
+                double *w = f->w + (size_t)d->rows[k] * NCAT;
+                for (int c = 0; c < NCAT; c++)
+                    w[c] += delta[c] * val[k];
+            }
+            for (int c = 0; c < NCAT; c++)
+                f->bias[c] += delta[c];
+        }
+        if (pg_max - pg_min < SVM_TOLERANCE)
+            break;
+    }
+    err = JF_ERR_OK;
+out:
+    free(order);
+    free(val);
+    free(alpha);
+    if (err)
+        fit_free(f);
+    return err;
+}
+
 typedef struct {
     jf_triage_model_kind kind;
     double param;
@@ -688,6 +799,8 @@ static jf_err fit_candidate(fit *f, const dataset *d, const size_t *idx, size_t 
 {
     if (cand->kind == JF_TRIAGE_MODEL_NB)
         return fit_nb(f, d, idx, m, cand->param);
+    if (cand->kind == JF_TRIAGE_MODEL_SVM)
+        return fit_svm(f, d, idx, m, cand->param, o->seed);
     return fit_lr(f, d, idx, m, cand->param, o->lr_epochs, o->seed);
 }
 
@@ -804,24 +917,30 @@ void jf_triage_train_opts_default(jf_triage_train_opts *o)
 /* The candidates the options allow, in order of preference on a tie. */
 static size_t list_candidates(const jf_triage_train_opts *o, candidate *out, size_t max)
 {
+    static const struct {
+        jf_triage_model_kind kind;
+        const double *grid;
+        size_t n;
+    } kinds[] = {
+        {JF_TRIAGE_MODEL_NB, nb_alpha_grid, sizeof nb_alpha_grid / sizeof nb_alpha_grid[0]},
+        {JF_TRIAGE_MODEL_LR, lr_lambda_grid, sizeof lr_lambda_grid / sizeof lr_lambda_grid[0]},
+        {JF_TRIAGE_MODEL_SVM, svm_lambda_grid,
+         sizeof svm_lambda_grid / sizeof svm_lambda_grid[0]},
+    };
     size_t n = 0;
-    if (o->kind != JF_TRIAGE_MODEL_LR) {
-        if (o->nb_alpha > 0) {
-            out[n++] = (candidate){JF_TRIAGE_MODEL_NB, o->nb_alpha};
-        } else {
-            for (size_t i = 0; i < sizeof nb_alpha_grid / sizeof nb_alpha_grid[0] && n < max;
-                 i++)
-                out[n++] = (candidate){JF_TRIAGE_MODEL_NB, nb_alpha_grid[i]};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        if (o->kind != JF_TRIAGE_MODEL_AUTO && o->kind != kinds[k].kind)
+            continue;
+        double fixed = kinds[k].kind == JF_TRIAGE_MODEL_NB   ? o->nb_alpha
+                       : kinds[k].kind == JF_TRIAGE_MODEL_LR ? o->lr_lambda
+                                                             : o->svm_lambda;
+        if (fixed > 0) {
+            if (n < max)
+                out[n++] = (candidate){kinds[k].kind, fixed};
+            continue;
         }
-    }
-    if (o->kind != JF_TRIAGE_MODEL_NB) {
-        if (o->lr_lambda > 0) {
-            out[n++] = (candidate){JF_TRIAGE_MODEL_LR, o->lr_lambda};
-        } else {
-            for (size_t i = 0; i < sizeof lr_lambda_grid / sizeof lr_lambda_grid[0] && n < max;
-                 i++)
-                out[n++] = (candidate){JF_TRIAGE_MODEL_LR, lr_lambda_grid[i]};
-        }
+        for (size_t i = 0; i < kinds[k].n && n < max; i++)
+            out[n++] = (candidate){kinds[k].kind, kinds[k].grid[i]};
     }
     return n;
 }
@@ -868,7 +987,7 @@ static jf_err model_from_fit(const fit *f, const dataset *d, const jf_triage_tra
         for (size_t j = 0; j < nrows; j++) {
             const double *src = f->w + (size_t)(tr[order[j]] - 1) * NCAT;
             m->bucket[j] = order[j];
-            m->idf[j] = f->kind == JF_TRIAGE_MODEL_LR ? f->idf[tr[order[j]] - 1] : 1.0f;
+            m->idf[j] = f->kind != JF_TRIAGE_MODEL_NB ? f->idf[tr[order[j]] - 1] : 1.0f;
             for (int c = 0; c < NCAT; c++)
                 m->w[j * NCAT + c] = (float)src[c];
         }
@@ -911,8 +1030,9 @@ jf_err jf_triage_model_train(const jf_triage_example *ex, size_t n,
         o.folds = DEFAULT_FOLDS;
     if (!ex || n == 0 || o.hash_bits < JF_TRIAGE_MIN_HASH_BITS ||
         o.hash_bits > JF_TRIAGE_MAX_HASH_BITS || o.folds < 2 || o.lr_epochs > 1000 ||
-        o.nb_alpha < 0 || o.lr_lambda < 0 || !isfinite(o.nb_alpha) || !isfinite(o.lr_lambda) ||
-        (unsigned)o.kind > JF_TRIAGE_MODEL_LR)
+        o.nb_alpha < 0 || o.lr_lambda < 0 || o.svm_lambda < 0 || !isfinite(o.nb_alpha) ||
+        !isfinite(o.lr_lambda) || !isfinite(o.svm_lambda) ||
+        (unsigned)o.kind > JF_TRIAGE_MODEL_SVM)
         goto out;
     err = JF_ERR_TOOBIG;
     if (n > JF_TRIAGE_MAX_EXAMPLES)

@@ -7,7 +7,7 @@
  *     norm version    u32      JF_NORM_VERSION of the normaliser the features came from
  *     feature version u32      JF_TRIAGE_FEATURES_VERSION (n-grams, hash, values)
  *     categories      u32 count, then per category u8 length + its code
- *     kind            u32      1 naive Bayes, 2 logistic regression
+ *     kind            u32      1 naive Bayes, 2 logistic regression, 3 linear SVM
  *     hash bits       u32
  *     alpha, lambda, temperature, other shift   f64 each
  *     examples        u64, then u64 per category
@@ -134,7 +134,7 @@ jf_err jf_triage_model_save(const jf_triage_model *m, const char *path, char *er
         put(&w, &len, 1);
         put(&w, code, len);
     }
-    put_u32(&w, m->kind == JF_TRIAGE_MODEL_NB ? 1u : 2u);
+    put_u32(&w, m->kind == JF_TRIAGE_MODEL_NB ? 1u : m->kind == JF_TRIAGE_MODEL_LR ? 2u : 3u);
     put_u32(&w, m->hash_bits);
     put_f64(&w, m->alpha);
     put_f64(&w, m->lambda);
@@ -319,7 +319,10 @@ jf_err jf_triage_model_load(const char *path, jf_triage_model **out, char *errbu
     if (!m)
         goto out;
     uint32_t kind = get_u32(&r);
-    m->kind = kind == 1 ? JF_TRIAGE_MODEL_NB : JF_TRIAGE_MODEL_LR;
+    m->kind = kind == 1   ? JF_TRIAGE_MODEL_NB
+              : kind == 2 ? JF_TRIAGE_MODEL_LR
+              : kind == 3 ? JF_TRIAGE_MODEL_SVM
+                          : JF_TRIAGE_MODEL_AUTO; /* refused below */
     m->hash_bits = get_u32(&r);
     m->alpha = get_f64(&r);
     m->lambda = get_f64(&r);
@@ -337,7 +340,7 @@ jf_err jf_triage_model_load(const char *path, jf_triage_model **out, char *errbu
         finite = finite && isfinite(m->bias[c]);
     }
     uint64_t nrows = get_u64(&r);
-    if (r.short_read || (kind != 1 && kind != 2) || m->hash_bits < JF_TRIAGE_MIN_HASH_BITS ||
+    if (r.short_read || kind < 1 || kind > 3 || m->hash_bits < JF_TRIAGE_MIN_HASH_BITS ||
         m->hash_bits > JF_TRIAGE_MAX_HASH_BITS || !finite ||
         !(m->temperature >= JF_TRIAGE_TEMPERATURE_MIN * 0.999 &&
           m->temperature <= JF_TRIAGE_TEMPERATURE_MAX * 1.001) ||

@@ -2,6 +2,7 @@
 #include "triage/normalize.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 typedef struct {
     uint16_t trad;
@@ -294,7 +295,8 @@ static const t2s_pair t2s_table[] = {
 /* What one code point becomes. */
 enum cp_class {
     CP_KEEP, /* copied (after the traditional-to-simplified mapping) */
-    CP_SEP,  /* a separator: white space, punctuation, symbols, emoji */
+    CP_SEP,  /* a separator: white space, symbols, emoji */
+    CP_MARK, /* a punctuation mark: kept in the classifier's form, else a separator */
     CP_DROP, /* removed without a trace: controls, zero-width, variation selectors */
 };
 
@@ -307,33 +309,38 @@ typedef struct {
  * Anything not listed (CJK ideographs, kana, hangul, letters of other scripts, the
  * iteration mark 々 and the ideographic zero 〇) is kept. */
 static const cp_range cp_ranges[] = {
-    {0x0080, 0x009F, CP_DROP}, /* C1 controls */
-    {0x00A0, 0x00BF, CP_SEP},  /* no-break space, Latin-1 punctuation and signs */
-    {0x00D7, 0x00D7, CP_SEP},  /* multiplication sign */
-    {0x00F7, 0x00F7, CP_SEP},  /* division sign */
-    {0x034F, 0x034F, CP_DROP}, /* combining grapheme joiner */
-    {0x2000, 0x200A, CP_SEP},  /* typographic spaces */
-    {0x200B, 0x200F, CP_DROP}, /* zero-width space, joiners, direction marks */
-    {0x2010, 0x2027, CP_SEP},  /* dashes, quotation marks, bullets, ellipsis */
-    {0x2028, 0x202F, CP_SEP},  /* line/paragraph separators, embeddings, narrow nbsp */
-    {0x2030, 0x205F, CP_SEP},  /* per mille, primes, reference marks, medium space */
-    {0x2060, 0x206F, CP_DROP}, /* word joiner, invisible operators, deprecated formats */
-    {0x20A0, 0x20CF, CP_SEP},  /* currency signs */
-    {0x2100, 0x214F, CP_SEP},  /* letterlike symbols */
-    {0x2190, 0x2BFF, CP_SEP},  /* arrows, maths, technical, enclosed numbers, box drawing,
-                                  shapes, miscellaneous symbols, dingbats */
-    {0x2E00, 0x2E7F, CP_SEP},  /* supplemental punctuation */
-    {0x3000, 0x3004, CP_SEP},  /* ideographic space, 、。〃〄 */
-    {0x3008, 0x3020, CP_SEP}, /* CJK brackets 〈〉《》「」『』【】〔〕, 〒 〓, quotes */
-    {0x3030, 0x3030, CP_SEP},     /* wavy dash */
+    {0x0080, 0x009F, CP_DROP},    /* C1 controls */
+    {0x00A0, 0x00BF, CP_SEP},     /* no-break space, Latin-1 punctuation and signs */
+    {0x00D7, 0x00D7, CP_SEP},     /* multiplication sign */
+    {0x00F7, 0x00F7, CP_SEP},     /* division sign */
+    {0x034F, 0x034F, CP_DROP},    /* combining grapheme joiner */
+    {0x2000, 0x200A, CP_SEP},     /* typographic spaces */
+    {0x200B, 0x200F, CP_DROP},    /* zero-width space, joiners, direction marks */
+    {0x2010, 0x2027, CP_MARK},    /* dashes, quotation marks, bullets, ellipsis */
+    {0x2028, 0x202F, CP_SEP},     /* line/paragraph separators, embeddings, narrow nbsp */
+    {0x2030, 0x205F, CP_SEP},     /* per mille, primes, reference marks, medium space */
+    {0x2060, 0x206F, CP_DROP},    /* word joiner, invisible operators, deprecated formats */
+    {0x20A0, 0x20CF, CP_SEP},     /* currency signs */
+    {0x2100, 0x214F, CP_SEP},     /* letterlike symbols */
+    {0x2190, 0x2BFF, CP_SEP},     /* arrows, maths, technical, enclosed numbers, box drawing,
+                                     shapes, miscellaneous symbols, dingbats */
+    {0x2E00, 0x2E7F, CP_MARK},    /* supplemental punctuation */
+    {0x3000, 0x3000, CP_SEP},     /* ideographic space */
+    {0x3001, 0x3003, CP_MARK},    /* 、。〃 */
+    {0x3004, 0x3004, CP_SEP},     /* 〄 */
+    {0x3008, 0x3011, CP_MARK},    /* CJK brackets 〈〉《》「」『』【】 */
+    {0x3012, 0x3013, CP_SEP},     /* 〒 〓 */
+    {0x3014, 0x301F, CP_MARK},    /* CJK brackets 〔〕〖〗〘〙〚〛, wave dash, quotes */
+    {0x3020, 0x3020, CP_SEP},     /* postal mark face */
+    {0x3030, 0x3030, CP_MARK},    /* wavy dash */
     {0x303D, 0x303F, CP_SEP},     /* part alternation mark, half fill space */
-    {0x30FB, 0x30FB, CP_SEP},     /* katakana middle dot */
+    {0x30FB, 0x30FB, CP_MARK},    /* katakana middle dot */
     {0xE000, 0xF8FF, CP_DROP},    /* private use */
     {0xFE00, 0xFE0F, CP_DROP},    /* variation selectors */
-    {0xFE10, 0xFE1F, CP_SEP},     /* vertical forms */
-    {0xFE30, 0xFE6F, CP_SEP},     /* CJK compatibility forms, small form variants */
+    {0xFE10, 0xFE1F, CP_MARK},    /* vertical forms */
+    {0xFE30, 0xFE6F, CP_MARK},    /* CJK compatibility forms, small form variants */
     {0xFEFF, 0xFEFF, CP_DROP},    /* byte order mark, zero-width no-break space */
-    {0xFF5F, 0xFF65, CP_SEP},     /* halfwidth CJK punctuation */
+    {0xFF5F, 0xFF65, CP_MARK},    /* halfwidth CJK punctuation */
     {0xFFE0, 0xFFEE, CP_SEP},     /* full-width signs, halfwidth symbols */
     {0xFFF0, 0xFFFF, CP_DROP},    /* specials, replacement character, noncharacters */
     {0x1F000, 0x1FAFF, CP_SEP},   /* mahjong and playing cards, enclosed, emoji, pictographs */
@@ -471,7 +478,7 @@ static void utf8_put(char *o, uint32_t cp)
  * runs collapse and nothing trails; a digit only sets in_digits, and the placeholder is
  * written once at the start of each run. */
 static jf_err normalize(const char *in, size_t len, char *out, size_t outsz, size_t *outlen,
-                        bool mask_digits)
+                        bool mask_digits, bool keep_marks)
 {
     const unsigned char *s = (const unsigned char *)in;
     size_t i = 0, o = 0;
@@ -514,13 +521,16 @@ static jf_err normalize(const char *in, size_t len, char *out, size_t outsz, siz
             } else if (cp < 0x20 || cp == 0x7F) {
                 cls = CP_DROP;
             } else {
-                cls = CP_SEP; /* ASCII punctuation */
+                /* ASCII punctuation is a mark; the symbols $ + < = > ^ ` | ~ separate. */
+                cls = strchr("$+<=>^`|~", (int)cp) ? CP_SEP : CP_MARK;
             }
         } else {
             cls = classify_cp(cp);
             if (cls == CP_KEEP && cp <= 0xFFFF)
                 cp = jf_triage_to_simplified(cp);
         }
+        if (cls == CP_MARK)
+            cls = keep_marks ? CP_KEEP : CP_SEP;
         if (cls == CP_DROP)
             continue;
         if (!(mask_digits && cp == JF_NORM_DIGIT && cls == CP_KEEP))
@@ -549,11 +559,11 @@ out:
 
 jf_err jf_triage_normalize(const char *in, size_t len, char *out, size_t outsz, size_t *outlen)
 {
-    return normalize(in, len, out, outsz, outlen, true);
+    return normalize(in, len, out, outsz, outlen, true, true);
 }
 
 jf_err jf_triage_normalize_names(const char *in, size_t len, char *out, size_t outsz,
                                  size_t *outlen)
 {
-    return normalize(in, len, out, outsz, outlen, false);
+    return normalize(in, len, out, outsz, outlen, false, false);
 }

@@ -11,9 +11,13 @@
  *   - every run of ASCII digits (after the step above) becomes one JF_NORM_DIGIT ('#'):
  *     "3天" and "15天" are the same feature; '#' itself counts as a digit, so that
  *     normalising normalised text changes nothing;
- *   - punctuation and symbols, CJK or ASCII, emoji, the ideographic space U+3000 and every
- *     other white space become a separator; runs of separators collapse to one ASCII
- *     space, with none at either end;
+ *   - punctuation marks, CJK or ASCII (、。，？！“”《》【】…… and the like, full-width ones as
+ *     ASCII), are kept as they are: "在哪个会议室？" asks, "又要拍照！" complains, and
+ *     cross-validation on the corpus put keeping them about 0.4 points of accuracy above
+ *     treating them as separators;
+ *   - symbols (ASCII $ + < = > ^ ` | ~ and the other signs), emoji, the ideographic space
+ *     U+3000 and every other white space become a separator; runs of separators collapse
+ *     to one ASCII space, with none at either end;
  *   - control characters, zero-width characters, variation selectors and private-use
  *     characters are dropped without leaving a separator;
  *   - about 800 common traditional characters become their simplified form (a cheap,
@@ -38,7 +42,7 @@
 #define JF_NORM_DIGIT '#'
 
 /* Version of the normal form; stored in model files. */
-#define JF_NORM_VERSION 1
+#define JF_NORM_VERSION 2 /* 2: the classifier keeps punctuation marks */
 
 /* jf_triage_normalize - write the normal form of len bytes of in (borrowed; need not be
  * NUL-terminated, may contain NUL bytes, which are dropped as control characters) into
@@ -53,8 +57,9 @@
 jf_err jf_triage_normalize(const char *in, size_t len, char *out, size_t outsz,
                            size_t *outlen) JF_WUR;
 
-/* jf_triage_normalize_names - the same normal form with one difference: digits are kept
- * as they are (full-width ones as ASCII) and '#' is punctuation like any other. For
+/* jf_triage_normalize_names - the same normal form with two differences: digits are kept
+ * as they are (full-width ones as ASCII) and '#' is punctuation like any other; and
+ * punctuation separates, like symbols, since a name never spans it. For
  * matching names in which the number is the name (12345热线, 110, 第三中学 written 3中):
  * department names and aliases, urgency words, and the texts scanned for them. Same
  * contract as jf_triage_normalize otherwise. */

@@ -156,8 +156,10 @@ int main(int argc, char **argv)
     printf("corpus        %s: %zu messages, %.1f bytes on average, repeated %lu times\n",
            corpus, set.n, (double)bytes / (double)set.n, done / (unsigned long)set.n);
     printf("model         %s: %s, %zu feature rows, 2^%u buckets; rules: %zu\n", model_path,
-           info.kind == JF_TRIAGE_MODEL_NB ? "naive Bayes" : "logistic regression", info.rows,
-           info.hash_bits, jf_triage_rules_count(rules));
+           info.kind == JF_TRIAGE_MODEL_NB   ? "naive Bayes"
+           : info.kind == JF_TRIAGE_MODEL_LR ? "logistic regression"
+                                             : "linear SVM",
+           info.rows, info.hash_bits, jf_triage_rules_count(rules));
     printf("throughput    %lu messages in %.2f s on one thread: %.0f messages/s (%.0f per CPU "
            "second)\n",
            done, wall, rate, (double)done / cpu);

@@ -147,7 +147,8 @@ static void test_train_synthetic(void **state)
     jf_triage_model *m = train_synthetic(JF_TRIAGE_MODEL_AUTO);
     expect_all_right(m);
     jf_triage_model_describe(m, &info);
-    assert_true(info.kind == JF_TRIAGE_MODEL_NB || info.kind == JF_TRIAGE_MODEL_LR);
+    assert_true(info.kind == JF_TRIAGE_MODEL_NB || info.kind == JF_TRIAGE_MODEL_LR ||
+                info.kind == JF_TRIAGE_MODEL_SVM);
     assert_int_equal(info.examples, JF_CAT_COUNT * 3 * 6);
     for (int c = 0; c < JF_CAT_COUNT; c++)
         assert_int_equal(info.per_category[c], 18);
@@ -167,6 +168,13 @@ static void test_train_synthetic(void **state)
     m = train_synthetic(JF_TRIAGE_MODEL_LR);
     jf_triage_model_describe(m, &info);
     assert_int_equal(info.kind, JF_TRIAGE_MODEL_LR);
+    expect_all_right(m);
+    jf_triage_model_free(m);
+
+    m = train_synthetic(JF_TRIAGE_MODEL_SVM);
+    jf_triage_model_describe(m, &info);
+    assert_int_equal(info.kind, JF_TRIAGE_MODEL_SVM);
+    assert_true(info.lambda > 0);
     expect_all_right(m);
     jf_triage_model_free(m);
 }
@@ -196,10 +204,10 @@ static void test_train_invalid(void **state)
     jf_triage_model_free(m);
 
     /* Texts without a single feature still train, for either kind of model. */
-    jf_triage_example empty[3] = {{.label = JF_CAT_APPS, .text = "，，"},
+    jf_triage_example empty[3] = {{.label = JF_CAT_APPS, .text = "★★"},
                                   {.label = JF_CAT_OTHER, .text = ""},
-                                  {.label = JF_CAT_FORMS, .text = "!"}};
-    for (int kind = JF_TRIAGE_MODEL_NB; kind <= JF_TRIAGE_MODEL_LR; kind++) {
+                                  {.label = JF_CAT_FORMS, .text = "😫 +"}};
+    for (int kind = JF_TRIAGE_MODEL_NB; kind <= JF_TRIAGE_MODEL_SVM; kind++) {
         o.kind = (jf_triage_model_kind)kind;
         assert_int_equal(jf_triage_model_train(empty, 3, &o, &m), JF_ERR_OK);
         assert_int_equal(jf_triage_classify(m, NULL, "打卡", strlen("打卡"), 0.5, &res),
@@ -338,7 +346,7 @@ static void test_save_load_roundtrip(void **state)
     jf_triage_model *loaded = NULL;
     jf_triage_model_info a, b;
     (void)state;
-    for (int kind = JF_TRIAGE_MODEL_NB; kind <= JF_TRIAGE_MODEL_LR; kind++) {
+    for (int kind = JF_TRIAGE_MODEL_NB; kind <= JF_TRIAGE_MODEL_SVM; kind++) {
         jf_triage_model *m = train_synthetic((jf_triage_model_kind)kind);
         temp_path(path, sizeof path, "roundtrip");
         assert_int_equal(jf_triage_model_save(m, path, msg, sizeof msg), JF_ERR_OK);
@@ -491,7 +499,7 @@ static void test_rules_parse(void **state)
     expect_rules_error("apps\t1e3\t打卡\n", "weight must be");
     expect_rules_error("apps\t25\t打卡\n", "weight must be");
     expect_rules_error("apps\t\t打卡\n", "weight must be");
-    expect_rules_error("apps\t1\t！！，\n", "nothing to match");
+    expect_rules_error("apps\t1\t★～\n", "nothing to match"); /* symbols separate */
     expect_rules_error("apps\t1\t*\n", "nothing to match");
     expect_rules_error("apps\t1\t打卡\textra\n", "may not contain a TAB");
     expect_rules_error("apps\t1\ta*b*c*d*e*f*g*h*i\n", "more than 8 keywords");
@@ -508,7 +516,7 @@ static void test_rules_match(void **state)
                                      "forms\t1\t報表\n"
                                      "vanity\t1\t完成#%\n");
     /* Rules match normalised text. */
-    const char *t = "要求开会还要拍照 app打卡 报表 完成#";
+    const char *t = "要求开会还要拍照,app打卡 报表 完成#%";
     assert_int_equal(jf_triage_rules_apply(r, t, strlen(t), adj, hits, 4), 5);
     assert_string_equal(hits[0].pattern, "打卡");
     assert_int_equal(hits[0].category, JF_CAT_APPS);
@@ -537,6 +545,13 @@ static void test_rules_match(void **state)
         assert_int_equal(jf_triage_rules_apply(e, yes[i], strlen(yes[i]), adj, NULL, 0), 1);
     for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
         assert_int_equal(jf_triage_rules_apply(e, no[i], strlen(no[i]), adj, NULL, 0), 0);
+    jf_triage_rules_free(e);
+    /* Punctuation is kept in patterns (full-width as ASCII), as in the text they match. */
+    e = parse_rules("other\t1\t在哪？\n");
+    t = "培训在哪?";
+    assert_int_equal(jf_triage_rules_apply(e, t, strlen(t), adj, NULL, 0), 1);
+    t = "在哪里开会";
+    assert_int_equal(jf_triage_rules_apply(e, t, strlen(t), adj, NULL, 0), 0);
     jf_triage_rules_free(e);
     /* NULL rules: nothing. */
     assert_int_equal(jf_triage_rules_apply(NULL, t, strlen(t), adj, hits, 4), 0);
@@ -857,14 +872,14 @@ static void corpus_path(char *buf, size_t sz)
  * precision of `other` (a complaint must not be discarded as noise).
  *
  * The issue's bar is accuracy >= 0.85 and `other` precision >= 0.90. On the corpus as
- * shipped (5 076 lines, each labelled twice) this slice gives 0.831 and 0.929 (10-fold
- * cross-validation over the whole corpus: 0.838 and 0.944). Precision meets the bar and is
+ * shipped (5 076 lines, each labelled twice) this slice gives 0.846 and 0.937 (10-fold
+ * cross-validation over the whole corpus: 0.851 and 0.932). Precision meets the bar and is
  * asserted at it; accuracy does not, so asserting its bar would fail every build. What is
  * asserted for accuracy is a regression floor a little below today's figure, and both
  * figures are printed. Raise FLOOR_ACCURACY to the bar once the model reaches it. */
 #define BAR_ACCURACY 0.85
 #define BAR_OTHER_PRECISION 0.90
-#define FLOOR_ACCURACY 0.82
+#define FLOOR_ACCURACY 0.835
 #define FLOOR_OTHER_PRECISION BAR_OTHER_PRECISION
 static void test_corpus_heldout(void **state)
 {

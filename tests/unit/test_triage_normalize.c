@@ -52,8 +52,8 @@ static void test_full_width(void **state)
     check("ｗｅｃｈａｔ群", "wechat群");
     check("Ｗｏｒｄ文档", "word文档");
     check("１２３个表", "#个表");
-    check("（通知）", "通知");
-    check("ＡＢＣ！ｘｙｚ", "abc xyz");
+    check("（通知）", "(通知)");
+    check("ＡＢＣ！ｘｙｚ", "abc!xyz");
 }
 
 static void test_space(void **state)
@@ -64,7 +64,7 @@ static void test_space(void **state)
     check("\xc2\xa0开会\xe2\x80\x83了", "开会 了"); /* no-break space, em space */
     check("", "");
     check("   ", "");
-    check("，。！", "");
+    check("，。！", ",。!"); /* punctuation marks are kept (test_punctuation) */
 }
 
 static void test_case(void **state)
@@ -92,15 +92,21 @@ static void test_traditional(void **state)
 static void test_punctuation(void **state)
 {
     (void)state;
-    check("你好，世界！", "你好 世界");
-    check("【通知】《关于开会的通知》", "通知 关于开会的通知");
-    check("“留痕”‘台账’……——", "留痕 台账");
-    check("a,b;c.d", "a b c d");
+    /* Punctuation marks are kept, full-width ones as ASCII: "在哪？" asks. */
+    check("你好，世界！", "你好,世界!");
+    check("【通知】《关于开会的通知》", "【通知】《关于开会的通知》");
+    check("“留痕”‘台账’……——", "“留痕”‘台账’……——");
+    check("a,b;c.d", "a,b;c.d");
+    check("[开会](拍照){签到}", "[开会](拍照){签到}");
+    check("今天下午的培训在哪个会议室？", "今天下午的培训在哪个会议室?");
+    check("你好 ， 世界", "你好 , 世界");
     check("#话题#", "#话题#"); /* '#' is the digit placeholder */
     check("12#34", "#");
-    check("开会·学习、讨论", "开会 学习 讨论");
+    /* Symbols, the middle dot and white space separate. */
+    check("开会·学习、讨论", "开会 学习、讨论");
     check("～～好累～～", "好累");
-    check("[开会](拍照){签到}", "开会 拍照 签到");
+    check("a+b=c|d$e", "a b c d e");
+    check("★重要★", "重要");
 }
 
 static void test_digits(void **state)
@@ -110,8 +116,8 @@ static void test_digits(void **state)
     check("12 34", "# #");
     check("2024年10月1日", "#年#月#日");
     check("app1234", "app#");
-    check("百分之95%", "百分之#");
-    check("1.5万", "# #万");
+    check("百分之95%", "百分之#%");
+    check("1.5万", "#.#万");
     check("１2３", "#");
 }
 
@@ -135,6 +141,8 @@ static void test_names_keep_digits(void **state)
     check_names("3天开了15个会", "3天开了15个会");
     check_names("#12 34#", "12 34");
     check_names("ＪＹＪ·县教體局", "jyj 县教体局");
+    /* ...and punctuation separates, as before marks were kept for the classifier. */
+    check_names("找教体局，打12345热线！", "找教体局 打12345热线");
     check_names("", "");
     /* The masked form is unchanged by this variant's existence. */
     check("１２３１５熱線", "#热线");
