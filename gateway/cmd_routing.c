@@ -98,9 +98,9 @@ static int add_group(const jf_store_routing_group *g, void *arg)
         s->routed += g->count;
         if (same(g->by0, "named"))
             s->named += g->count;
-        else
+        else if (same(g->by0, "category"))
             s->by_category += g->count;
-        if (!kept)
+        if (g->category0 && !kept)
             s->cat_changed += g->count;
         if (g->dept_changed)
             s->dept_changed += g->count;

@@ -93,12 +93,13 @@ jf_err jf_store_triage_queue(PGconn *conn, int limit, jf_store_triage_fn fn, voi
 
 typedef struct {
     const char *status0;   /* "assigned" or "triage" as intake left it; NULL for a
-                            * complaint stored before intake recorded it */
+                            * complaint stored before intake recorded it, or without a
+                            * received event */
     const char *by0;       /* intake's route reason "by": named, category, triage; or NULL */
     const char *why0;      /* its "why" (why the complaint was left for triage); or NULL */
     const char *category0; /* the classifier's category at intake; NULL if not classified */
     const char *category;  /* the category now (a coordinator may have changed it) */
-    bool dept_changed;     /* the department now is not the one intake chose */
+    bool dept_changed;     /* the department now is not the one intake recorded choosing */
     bool corrected;        /* at least one coordinator's correction is recorded */
     bool waiting;          /* still in the triage queue */
     int64_t count;         /* how many complaints share all of the above */

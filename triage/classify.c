@@ -82,9 +82,10 @@ static void sort_u32(uint32_t *a, size_t n)
 
 /* Extract the distinct feature buckets of normalised text (len bytes) into out
  * (MAX_FEATURES entries), ascending; returns how many. The n-grams run over the whole
- * text, the single space that separates clauses included, so "开会 拍照" also yields "会 拍"
- * (clause boundaries carry some signal, and cross-validation on the corpus preferred this
- * by about a point to n-grams within clauses); the space alone is not a feature. Each
+ * text, punctuation marks and separating spaces included, so "开会，拍照" yields "会," and
+ * ",拍" (clause boundaries carry some signal, and cross-validation on the corpus preferred
+ * this by about a point to n-grams within clauses); a mark alone is a feature, the space
+ * alone is not. Each
  * n-gram is hashed over its UTF-8 bytes with its order as the seed, so that n-grams of
  * different orders never share a hash by construction. */
 static size_t extract_buckets(const char *norm, size_t len, unsigned bits, uint32_t *out)
@@ -357,6 +358,14 @@ static void dataset_free(dataset *d)
     memset(d, 0, sizeof *d);
 }
 
+/* The form keyword rules match in (rules.h), of the part of text that is classified, into
+ * norm (NORM_BUF bytes): the features' buffer, reused once the features are taken. */
+static jf_err keyword_form(const char *text, size_t len, char *norm, size_t *nlen)
+{
+    jf_err err = jf_triage_normalize_keywords(text, len, norm, NORM_BUF, nlen);
+    return err == JF_ERR_TOOBIG ? JF_ERR_OK : err;
+}
+
 static jf_err dataset_build(dataset *d, const jf_triage_example *ex, size_t n, unsigned bits,
                             const jf_triage_rules *rules)
 {
@@ -385,9 +394,9 @@ static jf_err dataset_build(dataset *d, const jf_triage_example *ex, size_t n, u
             err = nerr;
             goto out;
         }
-        if (rules)
-            (void)jf_triage_rules_apply(rules, norm, nlen, d->adj + i * NCAT, NULL, 0);
         size_t nf = extract_buckets(norm, nlen, bits, feats);
+        if (rules && keyword_form(ex[i].text, tlen, norm, &nlen) == JF_ERR_OK)
+            (void)jf_triage_rules_apply(rules, norm, nlen, d->adj + i * NCAT, NULL, 0);
         d->label[i] = (int)ex[i].label;
         d->also[i] = ex[i].has_also && ex[i].also != ex[i].label && (unsigned)ex[i].also < NCAT
                          ? (int)ex[i].also
@@ -1204,7 +1213,10 @@ jf_err jf_triage_classify(const jf_triage_model *m, const jf_triage_rules *r, co
         for (int c = 0; c < NCAT; c++)
             s[c] += v * w[c];
     }
-    out->matched = jf_triage_rules_apply(r, norm, nlen, adj, out->hits, JF_TRIAGE_MAX_MATCHED);
+    out->matched = 0;
+    if (r && keyword_form(text, len, norm, &nlen) == JF_ERR_OK)
+        out->matched =
+            jf_triage_rules_apply(r, norm, nlen, adj, out->hits, JF_TRIAGE_MAX_MATCHED);
     adj[JF_CAT_OTHER] += m->other_shift;
     (void)softmax(s, adj, 1.0 / m->temperature, out->prob, -1);
 

@@ -1,12 +1,13 @@
 /* classify.h - the complaint classifier: a trained statistical model over character
  * n-grams plus coordinators' keyword rules, with a calibrated confidence.
  *
- * Features. A message is normalised (normalize.h) and every character unigram and bigram
- * of the result (clause-separating spaces included, the lone space excepted)
- * is hashed (FNV-1a with a murmur3 finaliser, jf_triage_hash32) into one of 2^hash_bits
- * buckets; a message's features are the set of its buckets. No word segmenter is needed,
- * and traditional, full-width and punctuated spellings give the same features. Only the
- * first JF_TRIAGE_MAX_CHARS characters of a message are looked at.
+ * Features. A message is normalised (jf_triage_normalize, which keeps punctuation marks)
+ * and every character unigram and bigram of the result (marks and separating spaces
+ * included, the lone space excepted) is hashed (FNV-1a with a murmur3 finaliser,
+ * jf_triage_hash32) into one of 2^hash_bits buckets; a message's features are the set of
+ * its buckets. No word segmenter is needed, and traditional and full-width spellings give
+ * the same features. Keyword rules match in the keyword form, which ignores punctuation. Only
+ * the first JF_TRIAGE_MAX_CHARS characters of a message are looked at.
  *
  * Model. Multinomial naive Bayes (Lidstone smoothing alpha over binary features), softmax
  * logistic regression (SGD with L2 penalty lambda over binary TF-IDF features scaled to

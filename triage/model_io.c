@@ -119,6 +119,12 @@ jf_err jf_triage_model_save(const jf_triage_model *m, const char *path, char *er
 
     if (errsz)
         errbuf[0] = '\0';
+    /* A trained model is one of the three kinds; AUTO only ever asks training to choose. */
+    if (m->kind != JF_TRIAGE_MODEL_NB && m->kind != JF_TRIAGE_MODEL_LR &&
+        m->kind != JF_TRIAGE_MODEL_SVM) {
+        snprintf(errbuf, errsz, "cannot save a model of unknown kind %d", (int)m->kind);
+        return JF_ERR_INVAL;
+    }
     w.cap = header_size() + m->nrows * ROW_BYTES + JF_SHA256_LEN;
     w.p = malloc(w.cap);
     if (!w.p)

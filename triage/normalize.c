@@ -334,7 +334,7 @@ static const cp_range cp_ranges[] = {
     {0x3020, 0x3020, CP_SEP},     /* postal mark face */
     {0x3030, 0x3030, CP_MARK},    /* wavy dash */
     {0x303D, 0x303F, CP_SEP},     /* part alternation mark, half fill space */
-    {0x30FB, 0x30FB, CP_MARK},    /* katakana middle dot */
+    {0x30FB, 0x30FB, CP_SEP},     /* katakana middle dot, separating as U+00B7 does */
     {0xE000, 0xF8FF, CP_DROP},    /* private use */
     {0xFE00, 0xFE0F, CP_DROP},    /* variation selectors */
     {0xFE10, 0xFE1F, CP_MARK},    /* vertical forms */
@@ -560,6 +560,12 @@ out:
 jf_err jf_triage_normalize(const char *in, size_t len, char *out, size_t outsz, size_t *outlen)
 {
     return normalize(in, len, out, outsz, outlen, true, true);
+}
+
+jf_err jf_triage_normalize_keywords(const char *in, size_t len, char *out, size_t outsz,
+                                    size_t *outlen)
+{
+    return normalize(in, len, out, outsz, outlen, true, false);
 }
 
 jf_err jf_triage_normalize_names(const char *in, size_t len, char *out, size_t outsz,

@@ -12,9 +12,10 @@
  *     "3天" and "15天" are the same feature; '#' itself counts as a digit, so that
  *     normalising normalised text changes nothing;
  *   - punctuation marks, CJK or ASCII (、。，？！“”《》【】…… and the like, full-width ones as
- *     ASCII), are kept as they are: "在哪个会议室？" asks, "又要拍照！" complains, and
- *     cross-validation on the corpus put keeping them about 0.4 points of accuracy above
- *     treating them as separators;
+ *     ASCII), are kept as they are in the classifier's form (jf_triage_normalize):
+ *     "在哪个会议室？" asks, "又要拍照！" complains, and cross-validation on the corpus put
+ *     keeping them about 0.4 points of accuracy above treating them as separators; in
+ *     the keyword and names forms they separate;
  *   - symbols (ASCII $ + < = > ^ ` | ~ and the other signs), emoji, the ideographic space
  *     U+3000 and every other white space become a separator; runs of separators collapse
  *     to one ASCII space, with none at either end;
@@ -57,9 +58,15 @@
 jf_err jf_triage_normalize(const char *in, size_t len, char *out, size_t outsz,
                            size_t *outlen) JF_WUR;
 
-/* jf_triage_normalize_names - the same normal form with two differences: digits are kept
- * as they are (full-width ones as ASCII) and '#' is punctuation like any other; and
- * punctuation separates, like symbols, since a name never spans it. For
+/* jf_triage_normalize_keywords - the form keyword rules match in (rules.h): the same
+ * normal form, except that punctuation marks separate, like symbols, so that a rule
+ * written "填表、报数" matches "填表，报数" and "填表 报数" alike. Same contract as
+ * jf_triage_normalize otherwise. */
+jf_err jf_triage_normalize_keywords(const char *in, size_t len, char *out, size_t outsz,
+                                    size_t *outlen) JF_WUR;
+
+/* jf_triage_normalize_names - the keyword form with one difference: digits are kept as
+ * they are (full-width ones as ASCII) and '#' is punctuation like any other. For
  * matching names in which the number is the name (12345热线, 110, 第三中学 written 3中):
  * department names and aliases, urgency words, and the texts scanned for them. Same
  * contract as jf_triage_normalize otherwise. */

@@ -83,7 +83,8 @@ static jf_err compile_pattern(rule *r, const char *pattern, size_t plen)
         const char *star = memchr(pattern + start, '*', plen - start);
         size_t end = star ? (size_t)(star - pattern) : plen;
         size_t nlen = 0;
-        err = jf_triage_normalize(pattern + start, end - start, text + used, cap - used, &nlen);
+        err = jf_triage_normalize_keywords(pattern + start, end - start, text + used,
+                                           cap - used, &nlen);
         if (err)
             goto out;
         if (nlen > 0) {

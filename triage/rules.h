@@ -15,9 +15,10 @@
  *             none) in between: "要求*截图" matches "要求每天转发并截图"
  *
  * Lines that are empty or start with '#' are ignored; a line may end in CR LF. The
- * pattern is normalised like a message (normalize.h) before matching, so it matches
- * full-width, traditional and differently punctuated spellings of itself, and digits in
- * it match any number. A rule matches at most once per message, however often its
+ * pattern and the message are both brought to the keyword form
+ * (jf_triage_normalize_keywords) before matching, so a pattern matches full-width,
+ * traditional and differently punctuated spellings of itself, and digits in it match any
+ * number. A rule matches at most once per message, however often its
  * keywords occur. Matching is by substring on the normalised text: cost grows with the
  * number of rules times the message length, which is negligible for the hundreds of rules
  * an office writes (the classifier benchmark includes them).
@@ -69,7 +70,7 @@ void jf_triage_rules_free(jf_triage_rules *r);
 size_t jf_triage_rules_count(const jf_triage_rules *r);
 
 /* jf_triage_rules_apply - match every rule against len bytes of normalised text norm (the
- * output of jf_triage_normalize). Adds each matching rule's weight to adj[category]
+ * output of jf_triage_normalize_keywords). Adds each matching rule's weight to adj[category]
  * (adj is not cleared first) and writes up to max_hits of the matching rules, in file
  * order, to hits (may be NULL when max_hits is 0). Returns how many rules matched, which
  * may exceed max_hits. r may be NULL (no rules). Thread-safe, allocates nothing. */

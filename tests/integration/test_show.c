@@ -40,9 +40,9 @@
  *     kept; below the threshold: waiting), per category and in JSON alike; a period counts
  *     only what arrived in it; a malformed or backwards period, another format or another
  *     option is exit 2;
- *   - nothing printed by any of these commands, in any format, contains the sender's number, the
- *     number quoted in the text, the reporter key, a provider message id or the names of
- *     the columns that hold them.
+ *   - nothing printed by any of these commands, in any format, contains the sender's
+ *     number, the number quoted in the text, the reporter key, a provider message id or
+ *     the names of the columns that hold them.
  * Needs ./tests/run.
  */
 #include "harness.h"
@@ -662,7 +662,8 @@ static void test_triage_stats(void **state)
     expect_in(o, "  department changed since                     1  department kept 0.0%\n",
               "triage stats");
     expect_in(o, "\nleft for triage                                2  66.7%\n", "triage stats");
-    expect_in(o, "  not a burden complaint (other)               1       0       1  1 (100.0%)\n",
+    expect_in(o,
+              "  not a burden complaint (other)               1       0       1  1 (100.0%)\n",
               "triage stats");
     expect_in(o, "  confidence below the threshold               1       1       0  0 (-)\n",
               "triage stats");
@@ -723,6 +724,12 @@ static void test_triage_stats(void **state)
     assert_int_equal(jint(doc, "received"), 3);
     json_decref(doc);
     jt_text_free(&out);
+    JT_OUT(&G.db, out, "triage", "stats", "--since", "2099-01-01T00:00:00Z", "--until",
+           "2100-01-01T00:00:00Z", "--format", "json");
+    doc = parse_json(jt_text_str(&out), "triage stats since 2099");
+    assert_int_equal(jint(doc, "received"), 0); /* --since excludes what came before */
+    json_decref(doc);
+    jt_text_free(&out);
     JT_OUT(&G.db, out, "triage", "stats", "--since", "2025-01-01T00:00:00+08:00", "--until",
            "2026-01-01T00:00:00+08:00");
     assert_string_equal(jt_text_str(&out), "complaints received from 2025-01-01T00:00:00+08:00 "
@@ -733,8 +740,10 @@ static void test_triage_stats(void **state)
     expect_refused("jianfu triage stats: --since must be RFC 3339, e.g. "
                    "2026-11-01T00:00:00+08:00",
                    bad_since);
-    const char *backwards[] = {"triage", "stats", "--since", "2026-11-02T00:00:00+08:00",
-                               "--until", "2026-11-01T00:00:00+08:00", NULL};
+    const char *backwards[] = {"triage",  "stats",
+                               "--since", "2026-11-02T00:00:00+08:00",
+                               "--until", "2026-11-01T00:00:00+08:00",
+                               NULL};
     expect_refused("jianfu triage stats: --since must be before --until", backwards);
     const char *bad_format[] = {"triage", "stats", "--format", "csv", NULL};
     expect_refused("jianfu triage stats: --format must be text or json", bad_format);

@@ -14,6 +14,7 @@
 
 #include "triage/category.h"
 #include "triage/classify.h"
+#include "triage/normalize.h"
 #include "triage/classify_internal.h" /* to write a model with a bad temperature */
 #include "triage/rules.h"
 
@@ -499,7 +500,8 @@ static void test_rules_parse(void **state)
     expect_rules_error("apps\t1e3\t打卡\n", "weight must be");
     expect_rules_error("apps\t25\t打卡\n", "weight must be");
     expect_rules_error("apps\t\t打卡\n", "weight must be");
-    expect_rules_error("apps\t1\t★～\n", "nothing to match"); /* symbols separate */
+    expect_rules_error("apps\t1\t！！，\n", "nothing to match");
+    expect_rules_error("apps\t1\t★～\n", "nothing to match");
     expect_rules_error("apps\t1\t*\n", "nothing to match");
     expect_rules_error("apps\t1\t打卡\textra\n", "may not contain a TAB");
     expect_rules_error("apps\t1\ta*b*c*d*e*f*g*h*i\n", "more than 8 keywords");
@@ -516,7 +518,7 @@ static void test_rules_match(void **state)
                                      "forms\t1\t報表\n"
                                      "vanity\t1\t完成#%\n");
     /* Rules match normalised text. */
-    const char *t = "要求开会还要拍照,app打卡 报表 完成#%";
+    const char *t = "要求开会还要拍照 app打卡 报表 完成#";
     assert_int_equal(jf_triage_rules_apply(r, t, strlen(t), adj, hits, 4), 5);
     assert_string_equal(hits[0].pattern, "打卡");
     assert_int_equal(hits[0].category, JF_CAT_APPS);
@@ -546,12 +548,16 @@ static void test_rules_match(void **state)
     for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
         assert_int_equal(jf_triage_rules_apply(e, no[i], strlen(no[i]), adj, NULL, 0), 0);
     jf_triage_rules_free(e);
-    /* Punctuation is kept in patterns (full-width as ASCII), as in the text they match. */
-    e = parse_rules("other\t1\t在哪？\n");
-    t = "培训在哪?";
-    assert_int_equal(jf_triage_rules_apply(e, t, strlen(t), adj, NULL, 0), 1);
-    t = "在哪里开会";
-    assert_int_equal(jf_triage_rules_apply(e, t, strlen(t), adj, NULL, 0), 0);
+    /* Punctuation does not matter to rules: the pattern and the text are both in the
+     * keyword form, where marks separate (the classifier's features keep them). */
+    e = parse_rules("forms\t1\t填表、报数\n");
+    char kw[64];
+    size_t kwlen = 0;
+    assert_int_equal(jf_triage_normalize_keywords(
+                         "又要填表，报数！", strlen("又要填表，报数！"), kw, sizeof kw, &kwlen),
+                     JF_ERR_OK);
+    assert_string_equal(kw, "又要填表 报数");
+    assert_int_equal(jf_triage_rules_apply(e, kw, kwlen, adj, NULL, 0), 1);
     jf_triage_rules_free(e);
     /* NULL rules: nothing. */
     assert_int_equal(jf_triage_rules_apply(NULL, t, strlen(t), adj, hits, 4), 0);
@@ -855,6 +861,49 @@ static void test_eval_and_cv(void **state)
     jf_triage_examples_free(&set);
 }
 
+/* The SVMs learn a mixed example (A+B) as both: trained with six lines of a new phrase
+ * marked meetings + apps besides the synthetic set, the phrase is meetings first and apps
+ * second, and apps is more probable for it than when the same lines carry no second
+ * category. */
+static void test_svm_mixed(void **state)
+{
+    static const char *const mixed[] = {
+        "周末连开三个视频会全员在线签到", "视频会开到深夜还要全员在线签到",
+        "天天视频会，全员在线签到截图",   "一上午三个视频会，全员在线签到",
+        "视频会又要全员在线签到",         "全员在线签到的视频会又来了"};
+    const char *probe = "今天的视频会也要全员在线签到";
+    double p_apps[2];
+    (void)state;
+    for (int with_also = 1; with_also >= 0; with_also--) {
+        jf_triage_examples set;
+        jf_triage_train_opts o;
+        jf_triage_model *m = NULL;
+        jf_triage_result res;
+        make_synthetic(&set, 6);
+        for (size_t i = 0; i < sizeof mixed / sizeof mixed[0]; i++) {
+            assert_int_equal(
+                jf_triage_examples_add(&set, JF_CAT_MEETINGS, mixed[i], strlen(mixed[i])),
+                JF_ERR_OK);
+            set.items[set.n - 1].has_also = with_also;
+            set.items[set.n - 1].also = JF_CAT_APPS;
+        }
+        jf_triage_train_opts_default(&o);
+        o.kind = JF_TRIAGE_MODEL_SVM;
+        o.hash_bits = 16;
+        assert_int_equal(jf_triage_model_train(set.items, set.n, &o, &m), JF_ERR_OK);
+        assert_int_equal(jf_triage_classify(m, NULL, probe, strlen(probe), 0.5, &res),
+                         JF_ERR_OK);
+        assert_int_equal(res.top[0].category, JF_CAT_MEETINGS);
+        if (with_also)
+            assert_int_equal(res.top[1].category, JF_CAT_APPS);
+        p_apps[with_also] = res.prob[JF_CAT_APPS];
+        jf_triage_model_free(m);
+        jf_triage_examples_free(&set);
+    }
+    if (!(p_apps[1] > p_apps[0]))
+        fail_msg("apps %.4f with the second category, %.4f without", p_apps[1], p_apps[0]);
+}
+
 /* ---- the bar of issue 4 on the shipped corpus ----------------------------------------- */
 
 /* The corpus lives in the source tree; the tests run in tests/unit, but the path is taken
@@ -935,14 +984,23 @@ static void test_corpus_heldout(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_categories),          cmocka_unit_test(test_hash_stability),
-        cmocka_unit_test(test_train_synthetic),     cmocka_unit_test(test_train_invalid),
-        cmocka_unit_test(test_result_invariants),   cmocka_unit_test(test_spelling_insensitive),
-        cmocka_unit_test(test_save_load_roundtrip), cmocka_unit_test(test_corrupt_refused),
-        cmocka_unit_test(test_rules_parse),         cmocka_unit_test(test_rules_match),
-        cmocka_unit_test(test_rules_in_classify),   cmocka_unit_test(test_threads),
-        cmocka_unit_test(test_examples_tsv),        cmocka_unit_test(test_eval_and_cv),
-        cmocka_unit_test(test_other_shift),         cmocka_unit_test(test_corpus_heldout),
+        cmocka_unit_test(test_categories),
+        cmocka_unit_test(test_hash_stability),
+        cmocka_unit_test(test_train_synthetic),
+        cmocka_unit_test(test_svm_mixed),
+        cmocka_unit_test(test_train_invalid),
+        cmocka_unit_test(test_result_invariants),
+        cmocka_unit_test(test_spelling_insensitive),
+        cmocka_unit_test(test_save_load_roundtrip),
+        cmocka_unit_test(test_corrupt_refused),
+        cmocka_unit_test(test_rules_parse),
+        cmocka_unit_test(test_rules_match),
+        cmocka_unit_test(test_rules_in_classify),
+        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_examples_tsv),
+        cmocka_unit_test(test_eval_and_cv),
+        cmocka_unit_test(test_other_shift),
+        cmocka_unit_test(test_corpus_heldout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -104,6 +104,7 @@ static void test_punctuation(void **state)
     check("12#34", "#");
     /* Symbols, the middle dot and white space separate. */
     check("开会·学习、讨论", "开会 学习、讨论");
+    check("开会・学习", "开会 学习"); /* the katakana middle dot too */
     check("～～好累～～", "好累");
     check("a+b=c|d$e", "a b c d e");
     check("★重要★", "重要");
@@ -146,6 +147,28 @@ static void test_names_keep_digits(void **state)
     check_names("", "");
     /* The masked form is unchanged by this variant's existence. */
     check("１２３１５熱線", "#热线");
+}
+
+/* The keyword form (rules): the classifier's form with punctuation separating. */
+static void check_keywords(const char *s, const char *want)
+{
+    char out[256], again[256];
+    size_t n = 12345, m = 0;
+    assert_int_equal(jf_triage_normalize_keywords(s, strlen(s), out, sizeof out, &n), JF_ERR_OK);
+    assert_string_equal(out, want);
+    assert_int_equal(n, strlen(want));
+    assert_int_equal(jf_triage_normalize_keywords(out, n, again, sizeof again, &m), JF_ERR_OK);
+    assert_string_equal(again, out);
+}
+
+static void test_keywords(void **state)
+{
+    (void)state;
+    check_keywords("又要填表，报数！", "又要填表 报数");
+    check_keywords("【通知】《關於開會》", "通知 关于开会");
+    check_keywords("１２３个表、百分之95%", "#个表 百分之#");
+    check_keywords("，。！", "");
+    check_keywords("", "");
 }
 
 static void test_emoji_and_invisible(void **state)
@@ -289,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_punctuation),
         cmocka_unit_test(test_digits),
         cmocka_unit_test(test_names_keep_digits),
+        cmocka_unit_test(test_keywords),
         cmocka_unit_test(test_emoji_and_invisible),
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_bounded),
