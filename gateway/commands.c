@@ -702,10 +702,11 @@ int jf_cmd_correct(int argc, char **argv)
         return JF_EXIT_USAGE;
     struct correct_args a = {code, category, dept, reason};
     int rc = jf_cmd_with_db("correct", correct_action, &a);
+    /* Only a new category is a training example (jf_store_corrections_examples). */
     if (!rc)
-        printf("corrected %s%s%s%s%s; `jianfu train` learns from it\n", code,
-               category ? ": category " : "", category ? category : "",
-               dept ? ", department " : "", dept ? dept : "");
+        printf("corrected %s%s%s%s%s%s\n", code, category ? ": category " : "",
+               category ? category : "", dept ? ", department " : "", dept ? dept : "",
+               category ? "; `jianfu train` learns from it" : "");
     return rc;
 }
 

@@ -589,7 +589,8 @@ static void test_after_correction(void **state)
     char lower[11], line[100];
     lower_case(G.question, lower);
     JT_OUT(&G.db, out, "correct", lower, "--dept", "tongji", "--reason", "测试：转统计局");
-    snprintf(line, sizeof line, "corrected %s, department tongji;", G.question);
+    /* A new department alone is no training example, and the answer does not say it is. */
+    snprintf(line, sizeof line, "corrected %s, department tongji\n", G.question);
     expect_in(jt_text_str(&out), line, "correct in lower case");
     jt_text_free(&out);
     JT_OUT(&G.db, out, "show", G.question);
@@ -648,8 +649,14 @@ static void test_triage_stats(void **state)
      * apps and tongji. With test_after_correction, three complaints: one routed (since
      * changed in both), one other (decided, category kept), one below the threshold
      * (waiting). */
-    JT_OK(&G.db, "correct", G.named, "--category", "apps", "--dept", "tongji", "--reason",
-          "测试：统计");
+    JT_OUT(&G.db, out, "correct", G.named, "--category", "apps", "--dept", "tongji", "--reason",
+           "测试：统计");
+    char line[160];
+    snprintf(line, sizeof line,
+             "corrected %s: category apps, department tongji; `jianfu train` learns from it\n",
+             G.named);
+    assert_string_equal(jt_text_str(&out), line);
+    jt_text_free(&out);
 
     JT_OUT(&G.db, out, "triage", "stats");
     const char *o = jt_text_str(&out);
