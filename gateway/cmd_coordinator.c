@@ -117,17 +117,6 @@ static const struct {
     {JF_TRIAGE_WHY_NO_DEFAULT, "", false, "; the category has no default department"},
 };
 
-/* Print doc as indented JSON with a final newline; JF_EXIT_FAIL when it cannot be encoded. */
-static int print_json(const json_t *doc)
-{
-    char *s = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
-    if (!s)
-        return JF_EXIT_FAIL;
-    printf("%s\n", s);
-    free(s);
-    return JF_EXIT_OK;
-}
-
 /* route_why - append to b one line saying why a complaint went where it went, from the
  * route reason object that intake stored (jf_gateway_triage_decide) or a correction wrote;
  * dept_name (may be NULL) is the name of the department the reason names. E.g.
@@ -511,7 +500,7 @@ int jf_cmd_show(int argc, char **argv)
     jf_buf_init(&ctx.line, ROUTE_TEXT_MAX);
     int rc = jf_cmd_with_db("show", show_action, &ctx);
     if (!rc && ctx.format == OUT_JSON)
-        rc = print_json(ctx.doc);
+        rc = jf_cmd_print_json(ctx.doc);
     json_decref(ctx.doc);
     jf_buf_free(&ctx.line);
     return rc;
@@ -646,7 +635,7 @@ int jf_cmd_triage(int argc, char **argv)
     jf_buf_init(&ctx.line, ROUTE_TEXT_MAX);
     int rc = jf_cmd_with_db("triage", triage_action, &ctx);
     if (!rc && ctx.format == OUT_JSON) {
-        rc = print_json(ctx.rows);
+        rc = jf_cmd_print_json(ctx.rows);
     } else if (!rc && ctx.format == OUT_TEXT && ctx.count == 0) {
         printf("the triage queue is empty\n");
     }

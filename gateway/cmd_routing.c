@@ -12,7 +12,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
@@ -369,13 +368,9 @@ int jf_cmd_triage_stats(int argc, char **argv)
         return JF_EXIT_OK;
     }
     json_t *doc = to_json(&ctx);
-    char *out = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
+    rc = doc ? jf_cmd_print_json(doc) : JF_EXIT_FAIL;
     json_decref(doc);
-    if (!out) {
+    if (rc)
         fprintf(stderr, "jianfu triage stats: out of memory\n");
-        return JF_EXIT_FAIL;
-    }
-    printf("%s\n", out);
-    free(out);
-    return JF_EXIT_OK;
+    return rc;
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "core/config.h"
@@ -46,6 +47,11 @@ typedef jf_err (*jf_cmd_db_action)(PGconn *conn, void *arg, char *msg, size_t ms
  * mistake (JF_ERR_NOTFOUND, JF_ERR_INVAL, JF_ERR_EXISTS: unknown names, invalid values,
  * duplicates), JF_EXIT_FAIL otherwise, with act's message printed as "jianfu CMD: msg". */
 int jf_cmd_with_db(const char *cmd, jf_cmd_db_action act, void *arg);
+
+/* jf_cmd_print_json - print doc to stdout as JSON indented by two spaces, reals with six
+ * significant digits, and a final newline; JF_EXIT_FAIL when it cannot be encoded (out of
+ * memory), JF_EXIT_OK otherwise. */
+int jf_cmd_print_json(const json_t *doc);
 
 /* jf_cmd_csv_field - print s (NULL: empty) to stdout as one CSV field, quoted as RFC 4180
  * asks (when it holds a comma, quote or line break, with quotes doubled), followed by ','

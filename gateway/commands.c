@@ -103,6 +103,16 @@ int jf_cmd_with_db(const char *cmd, jf_cmd_db_action act, void *arg)
     return rc;
 }
 
+int jf_cmd_print_json(const json_t *doc)
+{
+    char *s = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+    if (!s)
+        return JF_EXIT_FAIL;
+    printf("%s\n", s);
+    free(s);
+    return JF_EXIT_OK;
+}
+
 void jf_cmd_csv_field(const char *s, bool last)
 {
     if (!s)
@@ -600,15 +610,8 @@ int jf_cmd_overdue(int argc, char **argv)
         rc = err == JF_ERR_NOTFOUND ? JF_EXIT_USAGE : JF_EXIT_FAIL;
         goto out;
     }
-    if (!ctx.csv) {
-        char *s = json_dumps(ctx.rows, JSON_INDENT(2));
-        if (!s) {
-            rc = JF_EXIT_FAIL;
-            goto out;
-        }
-        printf("%s\n", s);
-        free(s);
-    }
+    if (!ctx.csv)
+        rc = jf_cmd_print_json(ctx.rows);
 out:
     json_decref(ctx.rows);
     jf_triage_calendar_uninstall();
